@@ -1,0 +1,88 @@
+"""The command line, end to end on local Fashion-MNIST (small settings)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keras_genmodels.cli import main
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, fashion_mnist_dir):
+    out = tmp_path_factory.mktemp("vae_cli")
+    code = main([
+        "train", "vae", "--dataset", "fashion_mnist", "--epochs", "2", "--limit", "2000",
+        "--batch-size", "100", "--local-dir", str(fashion_mnist_dir), "--out", str(out),
+        "--verbose", "0",
+    ])
+    assert code == 0
+    return out
+
+
+def test_train_writes_model_history_and_plots(trained):
+    for name in ["model.keras", "history.json", "samples.png", "training_curves.png",
+                 "latent_space.png", "latent_clusters.png"]:
+        assert (trained / name).stat().st_size > 0, name
+    record = json.loads((trained / "history.json").read_text())
+    hist = record["history"]
+    assert len(hist["loss"]) == 2 and len(hist["val_loss"]) == 2
+    assert hist["loss"][1] < hist["loss"][0]
+
+
+def test_evaluate_reports_elbo_and_iw_bound(trained, fashion_mnist_dir, tmp_path, capsys):
+    out_json = tmp_path / "m.json"
+    code = main([
+        "evaluate", str(trained / "model.keras"), "--dataset", "fashion_mnist", "--split", "test",
+        "--limit", "300", "--iw-samples", "50", "--iw-examples", "20",
+        "--local-dir", str(fashion_mnist_dir), "--json", str(out_json),
+    ])
+    assert code == 0
+    metrics = json.loads(out_json.read_text())
+    assert metrics["n"] == 300 and metrics["iw_examples"] == 20
+    assert metrics["elbo"] < 0 and metrics["nll_estimate"] > 0
+    assert "ELBO" in capsys.readouterr().out
+
+
+def test_sample_writes_png(trained, tmp_path):
+    png = tmp_path / "s.png"
+    assert main(["sample", str(trained / "model.keras"), "--n", "16", "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_console_script_runs_in_a_fresh_process(trained, tmp_path):
+    png = tmp_path / "s.png"
+    out = subprocess.run(
+        [sys.executable, "-m", "keras_genmodels", "sample", str(trained / "model.keras"),
+         "--n", "4", "--out", str(png)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert png.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "vae", "--dataset", "cifar10", "--epochs", "1"], "cifar10"),
+        (["train", "vae", "--epochs", "0"], "--epochs"),
+        (["train", "vae", "--latent-dim", "0", "--epochs", "1", "--limit", "10"], "latent_dim"),
+        (["train", "vae", "--hidden-units", "a,b", "--epochs", "1"], "--hidden-units"),
+        (["train", "vae", "--binarize", "maybe", "--epochs", "1"], "--binarize"),
+        (["evaluate", "/nonexistent/model.keras"], "does not exist"),
+    ],
+)
+def test_bad_arguments_give_a_clear_error(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_truncated_model_file(trained, tmp_path, capsys):
+    data = (trained / "model.keras").read_bytes()
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(data[:1000])
+    assert main(["sample", str(bad), "--out", str(tmp_path / "x.png")]) == 2
+    assert "truncated or corrupt" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "x.png")

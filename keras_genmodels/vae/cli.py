@@ -96,7 +96,9 @@ def train(args):
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     os.makedirs(args.out, exist_ok=True)
     start = time.perf_counter()
-    history = model.fit(train_ds, validation_data=test_ds, epochs=args.epochs, verbose=args.verbose)
+    history = model.fit(
+        train_ds, validation_data=test_ds, epochs=args.epochs, verbose=args.verbose, shuffle=False
+    )  # the tf.data pipeline shuffles itself
     seconds = time.perf_counter() - start
     path = save_model(model, os.path.join(args.out, "model.keras"))
     record = {

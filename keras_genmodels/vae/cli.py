@@ -34,7 +34,13 @@ def add_train_arguments(p):
     p.add_argument("--dataset", default="fashion_mnist", help="mnist or fashion_mnist")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (peak) learning rate")
+    p.add_argument("--lr-schedule", default="constant",
+                   help="constant, or cosine (decay to 2%% of the peak over --epochs)")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="compute in bfloat16 (mixed_bfloat16 policy), keep float32 weights and losses")
+    p.add_argument("--steps-per-execution", type=int, default=32,
+                   help="training steps per compiled call (amortises Python overhead). Defaults to 32")
     p.add_argument("--architecture", default="conv", help="conv (keras.io) or mlp (lecture)")
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--hidden-units", default="512,256", help="MLP hidden widths, e.g. 512,256")
@@ -79,21 +85,35 @@ def train(args):
     v.check_positive_int("--batch-size", args.batch_size)
     v.check_positive_float("--learning-rate", args.learning_rate)
     binarize = _binarize_arg(args.binarize)
+    v.check_choice("--lr-schedule", args.lr_schedule, ("constant", "cosine"))
+    v.check_positive_int("--steps-per-execution", args.steps_per_execution)
     keras.utils.set_random_seed(args.seed)
-    model = VAE(
-        architecture=args.architecture,
-        latent_dim=args.latent_dim,
-        hidden_units=_hidden_units(args.hidden_units),
-        likelihood=args.likelihood,
-        sigma2=args.sigma2,
-        beta=args.beta,
-        seed=args.seed,
-    )
+    previous_policy = keras.mixed_precision.global_policy()
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = VAE(
+            architecture=args.architecture,
+            latent_dim=args.latent_dim,
+            hidden_units=_hidden_units(args.hidden_units),
+            likelihood=args.likelihood,
+            sigma2=args.sigma2,
+            beta=args.beta,
+            seed=args.seed,
+        )
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
     common = dict(batch_size=args.batch_size, binarize=binarize, seed=args.seed,
                   local_dir=args.local_dir)
     train_ds = datasets.load(args.dataset, "train", limit=args.limit, **common)
     test_ds = datasets.load(args.dataset, "test", shuffle=False, **common)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    learning_rate = args.learning_rate
+    if args.lr_schedule == "cosine":
+        steps = args.epochs * int(train_ds.cardinality())
+        learning_rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.02)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=args.steps_per_execution
+    )
     os.makedirs(args.out, exist_ok=True)
     start = time.perf_counter()
     history = model.fit(

@@ -86,3 +86,23 @@ def test_truncated_model_file(trained, tmp_path, capsys):
     assert main(["sample", str(bad), "--out", str(tmp_path / "x.png")]) == 2
     assert "truncated or corrupt" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "x.png")
+
+
+def test_train_mlp_bf16_cosine_binarized(tmp_path, fashion_mnist_dir):
+    import keras
+
+    out = tmp_path / "mlp"
+    code = main([
+        "train", "vae", "--architecture", "mlp", "--latent-dim", "8", "--hidden-units", "64,32",
+        "--mixed-precision", "--lr-schedule", "cosine", "--binarize", "dynamic", "--epochs", "2",
+        "--limit", "1000", "--local-dir", str(fashion_mnist_dir), "--out", str(out), "--verbose", "0",
+    ])
+    assert code == 0
+    assert keras.mixed_precision.global_policy().name == "float32", "the global policy is restored"
+    from keras_genmodels.saving import load_model
+
+    model = load_model(out / "model.keras")
+    assert model.encoder.layers[-1].dtype_policy.name == "mixed_bfloat16"
+    hist = __import__("json").loads((out / "history.json").read_text())["history"]
+    assert hist["loss"][1] < hist["loss"][0]
+    assert not (out / "latent_space.png").exists(), "latent plots are for 2-D latents only"

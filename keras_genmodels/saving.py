@@ -42,11 +42,18 @@ def save_model(model, filepath, overwrite=True):
     try:
         keras.saving.save_model(model, tmp)
         _check_archive(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
         os.replace(tmp, filepath)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return filepath
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _check_archive(filepath):

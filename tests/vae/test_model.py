@@ -254,3 +254,12 @@ def test_training_on_fashion_mnist_lowers_the_loss(fashion_mnist_arrays):
     assert float(np.mean(history.history["kl_loss"][-1])) > 1.0  # the latents are used
     kl = ops.convert_to_numpy(kl_standard_normal(*model.encode(x_test[:100])))
     assert np.all(kl >= 0)
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save_model(VAE(seed=0, **CONFIGS["mlp_bernoulli"]), tmp_path / "m.keras")
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o644

@@ -1,0 +1,94 @@
+"""Figures of the physics subpackage (matplotlib, Agg backend, PNG files)."""
+
+import numpy as np
+
+from keras_genmodels.physics import lattice
+from keras_genmodels.plotting import _save, plt
+
+LABELS = {
+    "energy": "energy per spin <e>",
+    "abs_magnetization": "<|m|>",
+    "heat_capacity": "heat capacity per spin c",
+    "susceptibility": "susceptibility χ",
+    "binder_cumulant": "Binder cumulant U_4",
+}
+
+
+def observables_vs_temperature(curves, path, names=None, title=None):
+    """One panel per observable, each curve against T, with error bars.
+
+    Args:
+        curves: list of dicts with `label`, `temperature` (array) and
+            `values`: name -> array of values, or name -> (values, errors);
+            optional `style` (a matplotlib format string such as "k-").
+        path: output PNG.
+        names: observables to draw. Defaults to the four of the issue.
+        title: figure title. Defaults to `None`.
+    """
+    names = names or ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for curve in curves:
+            if name not in curve["values"]:
+                continue
+            v = curve["values"][name]
+            t = np.asarray(curve["temperature"])
+            style = curve.get("style", "o")
+            if isinstance(v, tuple):
+                ax.errorbar(t, v[0], yerr=v[1], fmt=style, label=curve["label"], capsize=2, ms=4)
+            else:
+                ax.plot(t, v, style, label=curve["label"])
+        ax.axvline(lattice.T_C, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel("T")
+        ax.set_title(LABELS.get(name, name))
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def latent_vs_magnetization(latent, temperatures, path):
+    """Scatter of each latent mean against m, coloured by temperature."""
+    z, m = latent["z_mean"], latent["magnetization"]
+    k = z.shape[1]
+    fig, axes = plt.subplots(1, k, figsize=(4.5 * k, 3.8), squeeze=False)
+    for j, ax in enumerate(axes[0]):
+        sc = ax.scatter(m, z[:, j], c=temperatures, cmap="coolwarm", s=3)
+        ax.set_xlabel("magnetisation m")
+        ax.set_ylabel(f"latent mean μ_{j}")
+        ax.set_title(f"corr(μ_{j}, m) = {latent['correlation'][j]:.3f}")
+    fig.colorbar(sc, ax=axes[0][-1], label="T")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def reconstruction_vs_temperature(rec, path, n_sites=None):
+    """The VAE's mean reconstruction loss (per spin if `n_sites`) against T."""
+    scale = 1.0 / n_sites if n_sites else 1.0
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ax.errorbar(
+        rec["temperature"], rec["reconstruction_loss"] * scale, yerr=rec["error"] * scale,
+        fmt="o-", capsize=2, ms=4,
+    )
+    ax.axvline(lattice.T_C, color="grey", lw=0.8, ls=":", label="T_c")
+    ax.set_xlabel("T")
+    ax.set_ylabel("reconstruction loss" + (" per spin (nats)" if n_sites else " (nats)"))
+    ax.legend()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def kl_vs_hidden_units(scan, path):
+    """Exact KL(p_T || q) against the number of hidden units, one line per T."""
+    fig, ax = plt.subplots(figsize=(5, 3.8))
+    for T, row in zip(scan["temperatures"], scan["kl"]):
+        ax.plot(scan["hidden_sizes"], row, "o-", label=f"T = {T:.3g}")
+    ax.axhline(scan["kl_threshold"], color="grey", ls=":", lw=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden units")
+    ax.set_ylabel("KL(p_T || q_RBM) (nats)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)

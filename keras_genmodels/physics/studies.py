@@ -1,0 +1,301 @@
+"""The issue's experiments, as functions (used by the notebook and the docs).
+
+- `rbm_temperature_scan`: at each temperature, Monte Carlo data, an RBM
+  trained on them, and the observables of the RBM's samples next to those of
+  Monte Carlo (and the exact values for L <= 4; for L <= 4 also the exact KL).
+  `fit="pcd"` trains with `BernoulliRBM.fit` (PCD-k, as Torlai & Melko);
+  `fit="exact"` (L <= 4 only) with `models.fit_rbm_exact_likelihood`.
+- `hidden_units_scan`: exact KL(p_T || q) of L = 4 RBMs for several numbers
+  of hidden units at each temperature, and the fewest hidden units that
+  reach a KL threshold: how the needed capacity grows near T_c.
+- `monte_carlo_check`: every Monte Carlo method against exact enumeration.
+- `vae_scan`: a VAE trained on configurations from the whole temperature
+  grid; its latent means against m and its reconstruction loss against T.
+
+Command line (prints a JSON summary):
+
+    python -m keras_genmodels.physics.studies check
+    python -m keras_genmodels.physics.studies rbm --L 8 --n-hidden 64
+    python -m keras_genmodels.physics.studies hidden --steps 2000
+    python -m keras_genmodels.physics.studies vae --L 16
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from keras_genmodels.physics import data, exact, lattice, models, sampler
+
+SCAN_OBSERVABLES = ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
+
+
+def _fit_rbm_pcd(x, n_hidden, epochs, seed, learning_rate=1e-2, batch_size=100, k=10):
+    import keras
+
+    from keras_genmodels.rbm import BernoulliRBM
+
+    rbm = BernoulliRBM(x.shape[1], n_hidden, k=k, persistent=True, n_chains=batch_size, seed=seed)
+    rbm.initialize_visible_bias(x)
+    steps = epochs * max(1, len(x) // batch_size)
+    rbm.compile(
+        optimizer=keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.02)
+        ),
+        steps_per_execution=50,
+    )
+    rbm.fit(x, batch_size=batch_size, epochs=epochs, verbose=0)
+    return rbm
+
+
+def rbm_temperature_scan(
+    L,
+    temperatures,
+    *,
+    n_hidden=16,
+    n_train=20000,
+    n_model_samples=10000,
+    fit="pcd",
+    epochs=60,
+    steps=2000,
+    learning_rate=None,
+    gibbs_steps=500,
+    seed=0,
+    cache_dir=None,
+):
+    """Observables of RBM samples vs Monte Carlo (and exact) across temperatures.
+
+    Args:
+        L: lattice size (`fit="exact"` needs L <= 4).
+        temperatures: the grid.
+        n_hidden: RBM hidden units. Defaults to `16`.
+        n_train: Monte Carlo training configurations per T. Defaults to `20000`.
+        n_model_samples: RBM samples (independent Gibbs chains) per T.
+            Defaults to `10000`.
+        fit: "pcd" (`BernoulliRBM.fit`, PCD-10, Adam with a cosine-decayed
+            learning rate) or "exact".
+            Defaults to "pcd".
+        epochs: PCD epochs. Defaults to `60`.
+        steps: exact-likelihood steps. Defaults to `2000`.
+        learning_rate: Defaults to `None` (1e-2 for PCD, 0.2 for exact).
+        gibbs_steps: sweeps of each RBM sampling chain. Defaults to `500`.
+        seed: int. Defaults to `0`.
+        cache_dir: for the Monte Carlo data. Defaults to `None`.
+
+    Returns:
+        A list with one dict per temperature: `temperature`, `mc` and `rbm`
+        (name -> (value, error)), `exact` (L <= 4), `kl` (L <= 4), `seconds`.
+    """
+    temps = lattice.check_temperatures(temperatures)
+    train = data.generate(L, temps, n_train, seed=seed, cache_dir=cache_dir)
+    rows = []
+    for T in temps:
+        start = time.perf_counter()
+        spins = train.at(T)
+        x = ((spins + 1) // 2).reshape(len(spins), -1).astype("float32")
+        if fit == "exact":
+            from keras_genmodels.rbm import BernoulliRBM
+
+            rbm = BernoulliRBM(L * L, n_hidden, seed=seed)
+            models.fit_rbm_exact_likelihood(
+                rbm, spins, steps=steps, learning_rate=learning_rate or 0.2
+            )
+        elif fit == "pcd":
+            rbm = _fit_rbm_pcd(x, n_hidden, epochs, seed, learning_rate or 1e-2)
+        else:
+            raise ValueError(f"`fit` must be 'pcd' or 'exact'. Received: fit={fit!r}")
+        mc = sampler.sample_ising(L, T, n_model_samples, seed=seed + 1).observables()
+        est = models.sample_observables(rbm, n_model_samples, T, seed=seed + 2, gibbs_steps=gibbs_steps)
+        row = {
+            "temperature": float(T),
+            "mc": {k: tuple(map(float, mc[k])) for k in SCAN_OBSERVABLES},
+            "rbm": {k: tuple(map(float, est[k])) for k in SCAN_OBSERVABLES},
+        }
+        if L <= exact.MAX_EXACT_L:
+            ex = exact.exact_observables(L, T)
+            row["exact"] = {k: float(ex[k]) for k in SCAN_OBSERVABLES}
+            row["rbm_exact"] = {
+                k: float(v) for k, v in models.rbm_exact_observables(rbm, T).items() if k in SCAN_OBSERVABLES
+            }
+            row["kl"] = models.rbm_exact_kl(rbm, T)
+        row["seconds"] = time.perf_counter() - start
+        rows.append(row)
+    return rows
+
+
+def hidden_units_scan(
+    temperatures,
+    hidden_sizes=(2, 4, 8, 16),
+    *,
+    n_train=200_000,
+    steps=2000,
+    learning_rate=0.2,
+    kl_threshold=0.01,
+    seed=0,
+):
+    """Exact KL of L = 4 RBMs vs hidden units and temperature.
+
+    Returns:
+        A dict: `temperatures`, `hidden_sizes`, `kl` (n_T, n_H) in nats, and
+        `needed` (n_T,): the fewest hidden units in the grid with KL below
+        `kl_threshold` (NaN if none).
+    """
+    from keras_genmodels.rbm import BernoulliRBM
+
+    temps = lattice.check_temperatures(temperatures)
+    kl = np.full((len(temps), len(hidden_sizes)), np.nan)
+    for i, T in enumerate(temps):
+        spins = sampler.sample_ising(4, T, n_train, seed=seed).spins
+        for j, h in enumerate(hidden_sizes):
+            rbm = BernoulliRBM(16, int(h), seed=seed)
+            models.fit_rbm_exact_likelihood(rbm, spins, steps=steps, learning_rate=learning_rate)
+            kl[i, j] = models.rbm_exact_kl(rbm, T)
+    needed = np.array(
+        [
+            next((float(h) for h, k in zip(hidden_sizes, row) if k < kl_threshold), np.nan)
+            for row in kl
+        ]
+    )
+    return {
+        "temperatures": temps,
+        "hidden_sizes": np.asarray(hidden_sizes),
+        "kl": kl,
+        "needed": needed,
+        "kl_threshold": kl_threshold,
+    }
+
+
+def vae_scan(
+    L,
+    temperatures,
+    *,
+    n_per_temperature=1000,
+    latent_dim=2,
+    hidden_units=(256, 64),
+    epochs=30,
+    seed=0,
+    cache_dir=None,
+):
+    """Wetzel's experiment: one VAE on all temperatures; latent vs m, loss vs T.
+
+    Returns:
+        A dict: `vae`, `data` (`IsingData`), `latent` (from
+        `models.vae_latent_vs_magnetization`), `reconstruction` (from
+        `models.vae_reconstruction_vs_temperature`), `history`.
+    """
+    import keras
+
+    from keras_genmodels.vae import VAE
+
+    d = data.generate(L, temperatures, n_per_temperature, seed=seed, cache_dir=cache_dir)
+    vae = VAE(
+        architecture="mlp",
+        data_shape=(L, L),
+        latent_dim=latent_dim,
+        hidden_units=hidden_units,
+        likelihood="bernoulli",
+        seed=seed,
+    )
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = vae.fit(d.binary().astype("float32"), epochs=epochs, batch_size=128, verbose=0)
+    return {
+        "vae": vae,
+        "data": d,
+        "latent": models.vae_latent_vs_magnetization(vae, d.spins),
+        "reconstruction": models.vae_reconstruction_vs_temperature(vae, d.spins, d.temperatures),
+        "history": history.history,
+    }
+
+
+def monte_carlo_check(temperatures=(1.5, 2.269, 3.0), n_samples=100_000, L=4, seed=0):
+    """Monte Carlo (every method) against exact enumeration at L <= 4.
+
+    Returns:
+        A list of dicts: `temperature`, `method`, `backend`, and per
+        observable `(value, error, exact, deviation in errors)`.
+    """
+    rows = []
+    for T in lattice.check_temperatures(temperatures):
+        ex = exact.exact_observables(L, T)
+        for method, backend in (("metropolis", "multispin"), ("metropolis", "numpy"), ("wolff", "auto")):
+            r = sampler.sample_ising(L, T, n_samples, method=method, backend=backend, seed=seed)
+            est = r.observables(n_blocks=50)
+            rows.append(
+                {
+                    "temperature": float(T),
+                    "method": r.method,
+                    "backend": r.backend,
+                    "tau": r.info.tau,
+                    "seconds": r.info.seconds,
+                    **{
+                        k: (est[k].value, est[k].error, float(ex[k]), est[k].deviation(ex[k]))
+                        for k in ("energy", "abs_magnetization", "heat_capacity", "susceptibility", "binder_cumulant")
+                    },
+                }
+            )
+    return rows
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return None if not np.isfinite(x) else round(float(x), 6)
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Issue 4's RBM/VAE experiments on Ising data.")
+    sub = parser.add_subparsers(dest="study", required=True)
+    rbm = sub.add_parser("rbm", help="RBM observables vs Monte Carlo across temperatures")
+    rbm.add_argument("--L", type=int, default=8)
+    rbm.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.0, lattice.T_C, 2.5, 3.0])
+    rbm.add_argument("--n-hidden", type=int, default=64)
+    rbm.add_argument("--fit", choices=["pcd", "exact"], default="pcd")
+    rbm.add_argument("--epochs", type=int, default=60)
+    rbm.add_argument("--n-train", type=int, default=10000)
+    rbm.add_argument("--n-model-samples", type=int, default=10000)
+    hid = sub.add_parser("hidden", help="exact KL vs hidden units and T at L = 4")
+    hid.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.0, lattice.T_C, 2.5, 3.0])
+    hid.add_argument("--hidden", type=int, nargs="+", default=[2, 4, 8, 16])
+    hid.add_argument("--steps", type=int, default=2000)
+    chk = sub.add_parser("check", help="Monte Carlo vs exact enumeration at L = 4")
+    chk.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.269, 3.0])
+    chk.add_argument("--n", type=int, default=100_000)
+    vae = sub.add_parser("vae", help="VAE latent vs m and reconstruction vs T")
+    vae.add_argument("--L", type=int, default=16)
+    vae.add_argument("--n", type=int, default=1000)
+    vae.add_argument("--epochs", type=int, default=30)
+    for p in (rbm, hid, chk, vae):
+        p.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if args.study == "rbm":
+        out = rbm_temperature_scan(
+            args.L, args.temperatures, n_hidden=args.n_hidden, fit=args.fit, epochs=args.epochs,
+            n_train=args.n_train, n_model_samples=args.n_model_samples, seed=args.seed,
+        )
+    elif args.study == "check":
+        out = monte_carlo_check(args.temperatures, args.n, seed=args.seed)
+    elif args.study == "hidden":
+        out = hidden_units_scan(args.temperatures, args.hidden, steps=args.steps, seed=args.seed)
+    else:
+        res = vae_scan(args.L, data.temperature_grid(16, 1.0, 3.5), n_per_temperature=args.n,
+                       epochs=args.epochs, seed=args.seed)
+        out = {
+            "correlation_with_m": res["latent"]["correlation"],
+            "abs_correlation_with_abs_m": res["latent"]["abs_correlation"],
+            "reconstruction": res["reconstruction"],
+        }
+    print(json.dumps({"seconds": round(time.perf_counter() - start, 1), "result": _jsonable(out)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

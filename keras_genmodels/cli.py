@@ -3,6 +3,7 @@
     keras-genmodels train vae --dataset fashion_mnist --epochs 30 --out saved_models/vae
     keras-genmodels evaluate saved_models/vae/model.keras --dataset fashion_mnist --split test
     keras-genmodels sample saved_models/vae/model.keras --n 64 --out samples.png
+    keras-genmodels export saved_models/vae/model.keras serving --name vae --version 1
 
 Each model family contributes a module ``keras_genmodels.<family>.cli`` with:
 
@@ -72,7 +73,29 @@ def build_parser():
     for module in families.values():
         if hasattr(module, "add_sample_arguments"):
             module.add_sample_arguments(sa)
+
+    ex = sub.add_parser(
+        "export", help="write a TF Serving SavedModel in OUT_DIR/<model_name>/<version>/"
+    )
+    ex.add_argument("model", help="path of a .keras file")
+    ex.add_argument("out_dir", help="TF Serving model base folder")
+    ex.add_argument("--version", type=int, default=None,
+                    help="version folder (default: one more than the largest existing, 1 at first)")
+    ex.add_argument("--name", default=None, help="model name (default: the file's stem)")
+    ex.add_argument("--overwrite", action="store_true",
+                    help="replace an existing non-empty version folder")
     return parser, families
+
+
+def _export(args):
+    from keras_genmodels.export import export_model
+
+    path = export_model(
+        args.model, args.out_dir, version=args.version, model_name=args.name,
+        overwrite=args.overwrite,
+    )
+    print(f"Wrote the SavedModel {path}; inspect it with: saved_model_cli show --dir {path} --all")
+    return 0
 
 
 def _load(path):
@@ -98,6 +121,8 @@ def main(argv=None):
     try:
         if args.command == "train":
             return families[args.family].train(args) or 0
+        if args.command == "export":
+            return _export(args)
         model = _load(args.model)
         module = _family_of(model, families)
         if args.command == "evaluate":

@@ -44,10 +44,30 @@ def _vae_case(**kwargs):
     return make(), make, _images(), _images(32)
 
 
+def _rbm_case(cls, **kwargs):
+    def make():
+        model = cls(n_visible=784, n_hidden=8, seed=0, **kwargs)
+        model.compile()
+        return model
+
+    x = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    if cls.__name__ == "BernoulliRBM":
+        x = (x > 0.5).astype("float32")
+    return make(), make, x, x
+
+
+def _rbm(name, **kwargs):
+    from keras_genmodels import rbm
+
+    return _rbm_case(getattr(rbm, name), **kwargs)
+
+
 # "package>Class" -> function returning (instance, make_model, inputs, fit_data or None)
 CASES = {
     "keras_genmodels>Sampling": _sampling_case,
     "keras_genmodels>VAE": lambda: _vae_case(architecture="mlp", latent_dim=2, hidden_units=(8,)),
+    "keras_genmodels>BernoulliRBM": lambda: _rbm("BernoulliRBM", persistent=True, n_chains=16),
+    "keras_genmodels>GaussianBernoulliRBM": lambda: _rbm("GaussianBernoulliRBM", learn_variance=True),
 }
 
 

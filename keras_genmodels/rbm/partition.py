@@ -1,0 +1,292 @@
+"""The partition function Z = sum_{v,h} exp(-E(v, h)) of an RBM: exact and AIS.
+
+Exact: sum over every state of the smaller layer (the other one is summed or
+integrated out in closed form), 2^m states in compiled chunks; feasible up to
+about m = 24.
+
+Annealed importance sampling (Neal 2001; Salakhutdinov & Murray 2008): anneal
+from a base-rate model p_A (independent visible units with the data's
+statistics, whose Z_A is known) to the RBM p_B through the intermediate
+distributions
+
+    p*_k(v) = p*_A(v)^(1 - beta_k) p*_B(v)^beta_k,   0 = beta_0 < ... < beta_K = 1,
+
+which for an RBM are themselves RBMs with the couplings scaled by beta_k:
+
+    log p*_k(v) = (1 - beta_k) log p*_A(v) + beta_k (-E_v(v))
+                  + sum_j softplus(beta_k (c_j + (s(v) W)_j)).
+
+Each of M chains starts at v_1 ~ p_A, and for k = 1..K accumulates the weight
+
+    log w += log p*_k(v_k) - log p*_{k-1}(v_k),
+
+then moves v_{k+1} ~ T_k(v_k) by one block Gibbs sweep that leaves p_k
+invariant. Then Z_B / Z_A ~= mean(w): an unbiased estimate of Z, so that
+log Z is (by Jensen) underestimated on average and the log-likelihood
+overestimated; the error bar says by how much it can be trusted.
+"""
+
+import math
+import time
+from typing import NamedTuple
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_genmodels._validation import check_choice, check_positive_int
+from keras_genmodels.rbm._backend import compile_function
+
+# Largest layer summed over by `log_likelihood(method="auto")`.
+AUTO_EXACT_MAX_UNITS = 20
+
+
+class AISEstimate(NamedTuple):
+    """An AIS estimate of log Z.
+
+    Attributes:
+        log_z: the estimate log Z_A + log mean(w), in nats.
+        std: its standard error in nats, std(w) / (sqrt(M) mean(w)).
+        lower: log Z_A + log(mean(w) - 3 s.e.(w)) (`-inf` if not positive).
+        upper: log Z_A + log(mean(w) + 3 s.e.(w)).
+        log_z_base: log Z_A of the base-rate model (with its 2^H hidden states).
+        log_weights: the M importance log-weights log w, a NumPy array.
+        n_chains: M.
+        n_betas: the number of inverse temperatures, beta_0 = 0 to beta_K = 1.
+        seconds: wall-clock time of the annealing loop.
+    """
+
+    log_z: float
+    std: float
+    lower: float
+    upper: float
+    log_z_base: float
+    log_weights: np.ndarray
+    n_chains: int
+    n_betas: int
+    seconds: float
+
+    def __repr__(self):
+        return (
+            f"AISEstimate(log_z={self.log_z:.4f}, std={self.std:.4f}, "
+            f"lower={self.lower:.4f}, upper={self.upper:.4f}, "
+            f"n_chains={self.n_chains}, n_betas={self.n_betas}, "
+            f"seconds={self.seconds:.1f})"
+        )
+
+
+def default_ais_schedule(scale=1.0):
+    """The schedule of Salakhutdinov & Murray (2008): 14,501 values of beta.
+
+    beta in steps of 1e-3 from 0 to 0.5, of 1e-4 from 0.5 to 0.9 and of 1e-5
+    from 0.9 to 1 (500 + 4,000 + 10,000 transitions).
+
+    Args:
+        scale: float > 0 multiplying the number of steps of each segment
+            (`scale=0.1` gives a 1,451-value schedule of the same shape, for
+            quick looks). Defaults to `1.0`.
+    """
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"`scale` must be a finite float > 0. Received: scale={scale!r}")
+    counts = [max(1, round(n * scale)) for n in (500, 4000, 10000)]
+    return np.concatenate(
+        [
+            np.linspace(0.0, 0.5, counts[0], endpoint=False),
+            np.linspace(0.5, 0.9, counts[1], endpoint=False),
+            np.linspace(0.9, 1.0, counts[2], endpoint=False),
+            [1.0],
+        ]
+    )
+
+
+def check_schedule(betas):
+    """Return `betas` as a float64 array if it is a valid AIS schedule.
+
+    A valid schedule has at least two values, starts at beta = 0, ends at
+    beta = 1, and never decreases.
+    """
+    arr = np.asarray(betas, dtype="float64")
+    if arr.ndim != 1 or arr.size < 2:
+        raise ValueError(
+            "`betas` must be a 1-D schedule of at least 2 inverse temperatures "
+            f"from 0 to 1. Received: shape={arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("`betas` must be finite. Received NaN or Inf values.")
+    if arr[0] != 0.0:
+        raise ValueError(
+            f"`betas` must start at beta = 0 (the base-rate model). Received: betas[0]={float(arr[0])!r}"
+        )
+    if arr[-1] != 1.0:
+        raise ValueError(
+            "`betas` must end at beta = 1 (the RBM itself). "
+            f"Received: betas[-1]={float(arr[-1])!r}"
+        )
+    if np.any(np.diff(arr) < 0):
+        i = int(np.argmax(np.diff(arr) < 0))
+        raise ValueError(
+            "`betas` must be non-decreasing. Received: "
+            f"betas[{i}]={float(arr[i])!r} > betas[{i + 1}]={float(arr[i + 1])!r}"
+        )
+    return arr
+
+
+def _state_bits(start, count, m):
+    """The binary states start .. start+count-1 as rows of m bits, int32."""
+    idx = start + ops.arange(count, dtype="int32")
+    powers = ops.convert_to_tensor([2**j for j in range(m)], dtype="int32")
+    return ops.mod(ops.floor_divide(idx[:, None], powers[None, :]), 2)
+
+
+def log_partition_exact(model, chunk_size=2**14, max_states_log2=24):
+    """log Z of an RBM by exhaustive summation, in nats.
+
+    A `BernoulliRBM` sums over the smaller layer: over hidden states,
+
+        log Z = log sum_h exp(c . h + sum_i softplus(b_i + (W h)_i)),
+
+    or over visible states, log Z = log sum_v exp(-F(v)). A
+    `GaussianBernoulliRBM` integrates v out and sums over h. The 2^m states
+    are enumerated in chunks of `chunk_size`, each a compiled
+    log-sum-exp; chunks are combined in float64.
+
+    Args:
+        model: a `BernoulliRBM` or `GaussianBernoulliRBM`.
+        chunk_size: states per chunk. Defaults to `2**14`.
+        max_states_log2: the largest m accepted. Defaults to `24`.
+
+    Returns:
+        log Z as a Python float.
+    """
+    chunk_size = check_positive_int("chunk_size", chunk_size)
+    layer, m = model._exact_layer()
+    if m > max_states_log2:
+        raise ValueError(
+            f"Exact log Z sums over 2^m states of the smaller layer; expected "
+            f"m <= max_states_log2={max_states_log2}. Received m={m} ({layer} "
+            "units). Use log_partition_ais() instead."
+        )
+    total = 2**m
+    chunk = min(chunk_size, total)
+    log_marginal = (
+        model._log_marginal_hidden
+        if layer == "hidden"
+        else (lambda v: -model._free_energy(v))
+    )
+    dtype = model.compute_dtype
+
+    def chunk_logsumexp(start):
+        states = ops.cast(_state_bits(start, chunk, m), dtype)
+        return ops.logsumexp(log_marginal(states))
+
+    fn = compile_function(chunk_logsumexp)
+    result = -np.inf
+    for start in range(0, total, chunk):
+        value = float(ops.convert_to_numpy(fn(ops.convert_to_tensor(start, "int32"))))
+        result = np.logaddexp(result, value)
+    return float(result)
+
+
+def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None):
+    """log Z of an RBM by annealed importance sampling, with an error bar.
+
+    Args:
+        model: a `BernoulliRBM` or `GaussianBernoulliRBM`.
+        data: visible vectors whose (smoothed) statistics define the base-rate
+            model p_A. Defaults to `None`: the running data mean that `fit`
+            tracked, or, for a model never fitted, the model's visible biases.
+        betas: the schedule, from 0 to 1, non-decreasing. Defaults to
+            `default_ais_schedule()` (Salakhutdinov & Murray 2008).
+        n_chains: int, number of annealing runs M. Defaults to `100`.
+        seed: int seed. Defaults to `None`.
+
+    Returns:
+        An `AISEstimate`.
+    """
+    betas = default_ais_schedule() if betas is None else check_schedule(betas)
+    n_chains = check_positive_int("n_chains", n_chains)
+    if data is not None:
+        data = model._validate("data", data)
+    base = model._ais_base(data)
+    seed_generator = keras.random.SeedGenerator(seed)
+    dtype = model.compute_dtype
+    n_steps = len(betas) - 1
+
+    def anneal(v, betas_t):
+        def body(k, state):
+            v, log_w = state
+            beta_prev, beta = betas_t[k - 1], betas_t[k]
+            pre = model._hidden_preactivation(v)  # c + s(v) W, (M, H)
+            # log p*_k(v) - log p*_{k-1}(v)
+            #   = (beta_k - beta_{k-1}) log[p*_B,vis(v) / p*_A(v)]
+            #     + sum_j softplus(beta_k pre_j) - softplus(beta_{k-1} pre_j).
+            scaled = beta * pre
+            step = (beta - beta_prev) * model._ais_log_ratio(v, base) + ops.sum(
+                ops.softplus(scaled) - ops.softplus(beta_prev * pre), -1
+            )
+            log_w = log_w + ops.cast(step, "float64")
+            # One block Gibbs sweep of T_k, which leaves p_k invariant.
+            ph = ops.sigmoid(scaled)
+            u = keras.random.uniform(ops.shape(ph), dtype=ph.dtype, seed=seed_generator)
+            h = ops.cast(ops.less(u, ph), ph.dtype)
+            v = model._ais_sample_visible(h, beta, base, seed_generator)
+            return v, log_w
+
+        return ops.fori_loop(
+            1, n_steps + 1, body, (v, ops.zeros((ops.shape(v)[0],), "float64"))
+        )
+
+    v0 = model._ais_sample_base(n_chains, base, seed_generator)
+    start = time.perf_counter()
+    _, log_w = compile_function(anneal)(v0, ops.convert_to_tensor(betas, dtype))
+    log_w = ops.convert_to_numpy(log_w).astype("float64")
+    seconds = time.perf_counter() - start
+
+    log_z_base = float(base["log_z"])
+    top = float(np.max(log_w))
+    w = np.exp(log_w - top)  # rescaled weights, max 1
+    mean_w = float(np.mean(w))
+    se_w = float(np.std(w, ddof=1) / math.sqrt(n_chains)) if n_chains > 1 else float("inf")
+    log_z = log_z_base + top + math.log(mean_w)
+    lower_w = mean_w - 3.0 * se_w
+    return AISEstimate(
+        log_z=log_z,
+        std=se_w / mean_w,
+        lower=log_z_base + top + math.log(lower_w) if lower_w > 0 else -math.inf,
+        upper=log_z_base + top + math.log(mean_w + 3.0 * se_w),
+        log_z_base=log_z_base,
+        log_weights=log_w,
+        n_chains=n_chains,
+        n_betas=len(betas),
+        seconds=seconds,
+    )
+
+
+def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):
+    """Mean log-likelihood -<F(v)>_data - log Z, in nats per example.
+
+    Args:
+        model: a `BernoulliRBM` or `GaussianBernoulliRBM`.
+        data: visible vectors.
+        log_z: a known log Z (a float or an `AISEstimate`), or `None` to
+            compute it by `method`.
+        method: `"exact"`, `"ais"`, or `"auto"`: exact when the layer to
+            enumerate has at most 20 units, else AIS. Defaults to `"auto"`.
+        **ais_kwargs: passed to `log_partition_ais`.
+
+    Returns:
+        A Python float. For a `GaussianBernoulliRBM` this is a log density.
+    """
+    check_choice("method", method, {"auto", "exact", "ais"})
+    data = model._validate("data", data)
+    if log_z is None:
+        if method == "auto":
+            method = "exact" if model._exact_layer()[1] <= AUTO_EXACT_MAX_UNITS else "ais"
+        if method == "exact":
+            log_z = log_partition_exact(model)
+        else:
+            log_z = log_partition_ais(model, **ais_kwargs).log_z
+    elif isinstance(log_z, AISEstimate):
+        log_z = log_z.log_z
+    free_energy = model._map(model._free_energy, data)
+    return float(-np.mean(free_energy.astype("float64")) - float(log_z))

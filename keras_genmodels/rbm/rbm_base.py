@@ -1,0 +1,805 @@
+"""The machinery shared by every restricted Boltzmann machine.
+
+An RBM with visible units v (D of them) and binary hidden units h (H of them)
+has an energy E(v, h) whose hidden part is always
+
+    E(v, h) = E_v(v) - c . h - s(v) W h,
+
+with s(v) = v for binary visible units and s(v) = v / sigma^2 for Gaussian
+ones. Summing the hidden units out in closed form gives the free energy
+
+    F(v) = -log sum_h exp(-E(v, h)) = E_v(v) - sum_j softplus(c_j + (s(v) W)_j),
+
+and p(v) = exp(-F(v)) / Z. The gradient of the mean log-likelihood is the
+positive phase minus the negative phase,
+
+    d<log p(v)>_data / d theta = <-dF/d theta>_data - <-dF/d theta>_model,
+
+where the model expectation is estimated by k steps of block Gibbs sampling,
+started at the data (CD-k) or from persistent fantasy particles (PCD-k).
+The subclasses (`BernoulliRBM`, `GaussianBernoulliRBM`) supply E_v, the
+visible conditional and the closed-form gradients; this module holds the
+training step, the metrics, the samplers and the partition function.
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_genmodels._validation import (
+    check_array,
+    check_positive_float,
+    check_positive_int,
+)
+from keras_genmodels.rbm import partition
+from keras_genmodels.rbm._backend import compile_function
+
+# The training metrics are estimated on the first 1/_MONITOR_FRACTION of each
+# batch: with PCD the reconstruction error would otherwise cost one more full
+# matmul per step (+25%). Evaluation (test_step) uses every example.
+_MONITOR_FRACTION = 10
+
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def bernoulli(p, seed):
+    """Sample h ~ Bernoulli(p) elementwise as `u < p`, u ~ U[0, 1)."""
+    u = keras.random.uniform(ops.shape(p), dtype=p.dtype, seed=seed)
+    return ops.cast(ops.less(u, p), p.dtype)
+
+
+class _PerExampleMeans(keras.metrics.Metric):
+    """Running means of several per-example quantities, reported by name.
+
+    `update_state(values)` takes a (batch, len(names)) tensor; `result()` is
+    a dict {name: mean}, which Keras spreads into the logs.
+    """
+
+    def __init__(self, names, name="per_example_means", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.names = tuple(names)
+        self.total = self.add_variable(
+            shape=(len(self.names),), initializer="zeros", name="total"
+        )
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, values):
+        values = ops.cast(values, self.dtype)
+        self.total.assign_add(ops.sum(values, axis=0))
+        self.count.assign_add(ops.cast(ops.shape(values)[0], self.dtype))
+
+    def result(self):
+        means = self.total / ops.maximum(self.count, 1.0)
+        return {name: means[i] for i, name in enumerate(self.names)}
+
+    def reset_state(self):
+        self.total.assign(ops.zeros_like(self.total))
+        self.count.assign(0.0)
+
+    def get_config(self):
+        return {"names": list(self.names), "name": self.name, "dtype": self.dtype}
+
+
+class RestrictedBoltzmannMachine(keras.Model):
+    """Base class of the restricted Boltzmann machines (not used directly).
+
+    Abstract (its energy is left to subclasses), hence not registered for
+    serialisation; `BernoulliRBM` and `GaussianBernoulliRBM` are.
+
+    Holds the weights W (`kernel`, shape (n_visible, n_hidden)), the hidden
+    biases c, the `model.fit` training step (CD-k or PCD-k), the metrics, the
+    block Gibbs sampler and the partition-function estimators. Subclasses add
+    the visible units' energy and conditional.
+
+    Args:
+        n_visible: int, number of visible units D. Inputs of any shape whose
+            feature dimensions multiply to D (e.g. (batch, 28, 28, 1) for
+            D = 784) are flattened.
+        n_hidden: int, number of binary hidden units H.
+        k: int, number of block Gibbs steps per update (CD-k / PCD-k).
+            Defaults to `1`.
+        persistent: bool, whether the negative phase uses persistent chains
+            (PCD, Tieleman 2008) instead of chains started at the data (CD).
+            Defaults to `False`.
+        n_chains: int, number of persistent fantasy particles (PCD only).
+            Defaults to `100`.
+        weight_decay: float >= 0, L2 penalty: `weight_decay * W` is subtracted
+            from the log-likelihood gradient of W. Defaults to `0.0`.
+        seed: int or `None`, seed of the weight initialiser and of every random
+            draw of training and sampling. Defaults to `None`.
+        **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
+    """
+
+    def __init__(
+        self,
+        n_visible,
+        n_hidden,
+        k=1,
+        persistent=False,
+        n_chains=100,
+        weight_decay=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.n_visible = check_positive_int("n_visible", n_visible)
+        self.n_hidden = check_positive_int("n_hidden", n_hidden)
+        self.k = check_positive_int("k", k)
+        if not isinstance(persistent, (bool, np.bool_)):
+            raise ValueError(
+                f"`persistent` must be a bool. Received: persistent={persistent!r}"
+            )
+        self.persistent = bool(persistent)
+        self.n_chains = check_positive_int("n_chains", n_chains)
+        self.weight_decay = check_positive_float(
+            "weight_decay", weight_decay, allow_zero=True
+        )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Public samplers reseed this one when given `seed=`, so that a
+        # seeded call is reproducible without retracing the compiled loop.
+        self.sampling_seed_generator = keras.random.SeedGenerator(
+            None if seed is None else seed + 1
+        )
+
+        self.kernel = self.add_weight(
+            shape=(self.n_visible, self.n_hidden),
+            initializer=keras.initializers.RandomNormal(stddev=0.01, seed=seed),
+            name="kernel",
+        )
+        self.visible_bias = self.add_weight(
+            shape=(self.n_visible,), initializer="zeros", name="visible_bias"
+        )
+        self.hidden_bias = self.add_weight(
+            shape=(self.n_hidden,), initializer="zeros", name="hidden_bias"
+        )
+        self._build_visible_weights()
+        # Running mean of the training data (exact over everything seen by
+        # `fit`): the base-rate model of AIS and the centring offset.
+        self.data_mean = self.add_weight(
+            shape=(self.n_visible,),
+            initializer="zeros",
+            trainable=False,
+            name="data_mean",
+        )
+        self.data_count = self.add_weight(
+            shape=(), initializer="zeros", trainable=False, name="data_count"
+        )
+        if self.persistent:
+            # PCD's fantasy particles, stored as their binary hidden states
+            # (n_chains, n_hidden): one matmul per step cheaper than storing v.
+            self.persistent_hidden = self.add_weight(
+                shape=(self.n_chains, self.n_hidden),
+                initializer="zeros",
+                trainable=False,
+                name="persistent_hidden",
+            )
+        self.built = True
+
+        # One tracker for all the per-example metrics: a third of the small
+        # ops of three `keras.metrics.Mean`s, which matters at batch 100.
+        self.metric_tracker = _PerExampleMeans(self.metric_names, name="rbm_metrics")
+        self._gibbs_fn = None
+
+    # ------------------------------------------------------------------
+    # Subclass interface (keras.ops only).
+    # ------------------------------------------------------------------
+    def _build_visible_weights(self):
+        """Create the visible units' extra weights (e.g. their variance)."""
+
+    def visible_energy(self, v):
+        """E_v(v): the part of E(v, h) that involves v alone, shape (batch,)."""
+        raise NotImplementedError
+
+    def _visible_scale(self, v):
+        """s(v) in the coupling term -s(v) W h (v itself for binary units)."""
+        return v
+
+    def _visible_mean(self, h):
+        """E[v | h], shape (batch, n_visible)."""
+        raise NotImplementedError
+
+    def _sample_visible(self, h, seed):
+        """A draw of v ~ P(v | h) and its mean E[v | h]."""
+        raise NotImplementedError
+
+    def _gradient(self, v, ph, row_weight):
+        """Closed-form gradient of the contrastive loss, one tensor per trainable weight.
+
+        The loss L = <F(v)>_data - <F(v)>_model (samples held fixed) has
+        dL/dtheta = <dF/dtheta>_data - <dF/dtheta>_model = -(positive phase -
+        negative phase), minus the log-likelihood gradient; it is computed as
+        sum_r row_weight_r (-dF(v_r)/dtheta). The kernel's is one matmul,
+        s(V)^T (row_weight * PH).
+
+        Args:
+            v: (R, D) visible rows of both phases, data rows first.
+            ph: (R, H) P(h=1 | v) of those rows.
+            row_weight: (R,) -1/B for the B data rows and +1/M for the M model
+                rows, so that sum_r row_weight_r f(v_r) = <f>_model - <f>_data.
+
+        Returns:
+            A list of gradients aligned with `trainable_variables`.
+        """
+        raise NotImplementedError
+
+    def _check_visible_values(self, name, arr, mean_field=False):
+        """Check the values of a NumPy batch eagerly (binary, finite, ...)."""
+        raise NotImplementedError
+
+    def _valid_batch(self, v):
+        """A boolean scalar tensor: whether every value of `v` is admissible."""
+        raise NotImplementedError
+
+    # AIS interface: see `partition.log_partition_ais`.
+    def _ais_base(self, data):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _ais_log_ratio(self, v, base):  # pragma: no cover
+        """log p*_B(v) - log p*_A(v) without the hidden units' softplus terms."""
+        raise NotImplementedError
+
+    def _ais_sample_visible(self, h, beta, base, seed):  # pragma: no cover
+        raise NotImplementedError
+
+    def _ais_sample_base(self, n, base, seed):  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------
+    # Energy, free energy, conditionals (keras.ops).
+    # ------------------------------------------------------------------
+    def _hidden_preactivation(self, v):
+        """c + s(v) W, shape (batch, n_hidden): the logits of P(h=1 | v)."""
+        return ops.matmul(self._visible_scale(v), self.kernel) + self.hidden_bias
+
+    def _free_energy(self, v, pre=None):
+        """F(v) = E_v(v) - sum_j softplus(c_j + (s(v) W)_j), shape (batch,).
+
+        softplus(x) = log(1 + e^x) is evaluated stably by `ops.softplus`.
+        """
+        if pre is None:
+            pre = self._hidden_preactivation(v)
+        return self.visible_energy(v) - ops.sum(ops.softplus(pre), axis=-1)
+
+    def _energy(self, v, h):
+        """E(v, h) = E_v(v) - c . h - s(v) W h, shape (batch,)."""
+        coupling = ops.sum(
+            ops.matmul(self._visible_scale(v), self.kernel) * h, axis=-1
+        )
+        return self.visible_energy(v) - ops.sum(h * self.hidden_bias, -1) - coupling
+
+    def _gibbs_step(self, v, seed):
+        """One sweep v -> h ~ P(h|v) -> v' ~ P(v|h); returns (v', E[v'|h])."""
+        h = bernoulli(ops.sigmoid(self._hidden_preactivation(v)), seed)
+        return self._sample_visible(h, seed)
+
+    def call(self, inputs):
+        """P(h = 1 | v) for a batch of visible vectors (the feature map)."""
+        v = self._flatten(inputs)
+        return ops.sigmoid(self._hidden_preactivation(v))
+
+    # ------------------------------------------------------------------
+    # Training.
+    # ------------------------------------------------------------------
+    def compile(self, optimizer=None, **kwargs):
+        """Configure training; `optimizer` defaults to SGD with momentum.
+
+        Args:
+            optimizer: any Keras optimizer (it minimises, and is handed the
+                negative log-likelihood gradient). Defaults to
+                `keras.optimizers.SGD(learning_rate=0.01, momentum=0.5)`
+                (with PCD-1 at this learning rate, momentum 0.9 is unstable
+                on Fashion-MNIST).
+            **kwargs: other `keras.Model.compile` arguments; in particular
+                `steps_per_execution` (use ~50 at small batch sizes: it runs
+                that many steps per call into the graph) and `jit_compile`.
+                A `loss` is not used: the RBM's gradient is computed in
+                closed form.
+        """
+        if optimizer is None:
+            optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.5)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        """Recompile a loaded model (optimizer, `steps_per_execution`, ...).
+
+        The optimizer's variables (e.g. SGD momenta) are then restored from
+        the `.keras` file, so training resumes where it stopped.
+        """
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def _flatten(self, x):
+        """Flatten (batch, ...) to (batch, n_visible), checking static shapes."""
+        shape = tuple(x.shape)
+        if len(shape) < 2:
+            raise ValueError(
+                f"Expected visible vectors of shape (batch, {self.n_visible}) or "
+                f"(batch, ...) with {self.n_visible} features. "
+                f"Received: shape={shape}"
+            )
+        feature = shape[1:]
+        if all(d is not None for d in feature):
+            size = int(np.prod(feature))
+            if size != self.n_visible:
+                raise ValueError(
+                    f"Expected {self.n_visible} visible units per example. "
+                    f"Received: shape={shape} ({size} features)"
+                )
+        if len(shape) != 2:
+            x = ops.reshape(x, (-1, self.n_visible))
+        return ops.cast(x, self.compute_dtype)
+
+    def _checked_batch(self, data):
+        """The visible batch of `data`, flattened, with its values asserted.
+
+        Shapes are checked when the step is traced (a `ValueError`); values
+        (binary for Bernoulli units, finite always) by a graph assertion, which
+        raises `InvalidArgumentError` naming the problem. Under
+        `jit_compile=True` XLA drops assertions, so `fit` also checks NumPy
+        inputs up front (see `fit`).
+        """
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        v = self._flatten(x)
+        if keras.backend.backend() == "tensorflow" and not getattr(
+            self, "jit_compile", False
+        ):
+            import tensorflow as tf
+
+            with tf.control_dependencies(
+                [tf.debugging.Assert(self._valid_batch(v), [self._invalid_message()])]
+            ):
+                v = tf.identity(v)
+        return v
+
+    def _invalid_message(self):
+        return "Expected finite visible values. Received NaN or Inf."
+
+    def _negative_phase_start(self, v, ph_data):
+        """The hidden states the k Gibbs steps of the negative phase start from."""
+        if self.persistent:
+            return ops.convert_to_tensor(self.persistent_hidden)
+        return bernoulli(ph_data, self.seed_generator)
+
+    def _update_data_statistics(self, v):
+        """Running mean of every training example seen: mu_N = mu_{N-B} + B/N (mean_B - mu_{N-B})."""
+        batch = ops.cast(ops.shape(v)[0], self.data_count.dtype)
+        count = self.data_count + batch
+        self.data_mean.assign(
+            self.data_mean + (ops.mean(v, axis=0) - self.data_mean) * (batch / count)
+        )
+        self.data_count.assign(count)
+
+    def train_step(self, data):
+        """One CD-k / PCD-k update; returns the metrics.
+
+        Positive phase: P(h | v_data). Negative phase: k block Gibbs steps from
+        h ~ P(h | v_data) (CD) or from the persistent chains (PCD), ending in
+        v_model and P(h | v_model). The optimizer minimises
+        L = <F(v)>_data - <F(v)>_model + weight_decay/2 ||W||^2, whose
+        gradient is minus the log-likelihood gradient (positive phase minus
+        negative phase) plus the weight decay. With PCD the positive-phase and
+        the final negative-phase hidden activations are one matmul
+        [v_data; v_model] W of 2 x batch rows, and the kernel gradient is one
+        more, s([v_data; v_model])^T (row_weight * [P(h|v_data); P(h|v_model)]).
+        The metrics are estimated on the first tenth of the batch.
+        """
+        v = self._checked_batch(data)
+        batch = ops.shape(v)[0]
+        dtype = self.compute_dtype
+        n_monitor = ops.maximum(batch // _MONITOR_FRACTION, 1)
+        self._update_data_statistics(v)
+
+        if self.persistent:
+            h = self._negative_phase_start(v, None)
+            for _ in range(self.k - 1):
+                v_model, _ = self._sample_visible(h, self.seed_generator)
+                h = bernoulli(
+                    ops.sigmoid(self._hidden_preactivation(v_model)),
+                    self.seed_generator,
+                )
+            v_model, _ = self._sample_visible(h, self.seed_generator)
+            n_model = ops.shape(v_model)[0]
+            rows = ops.concatenate([v, v_model], axis=0)
+            pre = self._hidden_preactivation(rows)  # (B + M, H)
+            ph = ops.sigmoid(pre)
+            pre_data, ph_data, ph_model = pre[:batch], ph[:batch], ph[batch:]
+            self.persistent_hidden.assign(bernoulli(ph_model, self.seed_generator))
+            # Reconstruction E[v | h ~ P(h|v)] of the monitored rows only.
+            reconstruction = self._visible_mean(
+                bernoulli(ph_data[:n_monitor], self.seed_generator)
+            )
+        else:
+            pre_data = self._hidden_preactivation(v)
+            ph_data = ops.sigmoid(pre_data)
+            h = self._negative_phase_start(v, ph_data)
+            v_model, reconstruction = self._sample_visible(h, self.seed_generator)
+            reconstruction = reconstruction[:n_monitor]  # CD's first step gives it
+            for _ in range(self.k - 1):
+                h = bernoulli(
+                    ops.sigmoid(self._hidden_preactivation(v_model)),
+                    self.seed_generator,
+                )
+                v_model, _ = self._sample_visible(h, self.seed_generator)
+            n_model = ops.shape(v_model)[0]
+            rows = ops.concatenate([v, v_model], axis=0)
+            ph_model = ops.sigmoid(self._hidden_preactivation(v_model))
+            ph = ops.concatenate([ph_data, ph_model], axis=0)
+
+        # row_weight: -1/B on data rows, +1/M on model rows, shape (B + M,).
+        row_weight = ops.concatenate(
+            [
+                ops.full((batch,), -1.0 / ops.cast(batch, dtype), dtype=dtype),
+                ops.full((n_model,), 1.0 / ops.cast(n_model, dtype), dtype=dtype),
+            ],
+            axis=0,
+        )
+        grads = self._gradient(rows, ph, row_weight)
+        if self.weight_decay:
+            # L2 penalty weight_decay/2 ||W||^2 added to the loss.
+            grads[0] = grads[0] + self.weight_decay * self.kernel
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+
+        self.metric_tracker.update_state(
+            self._metric_values(
+                v[:n_monitor], pre_data[:n_monitor], v[:n_monitor], reconstruction
+            )
+        )
+        return self.metric_tracker.result()
+
+    def test_step(self, data):
+        """Metrics on held-out data: reconstruction error, F(v), and more."""
+        v = self._checked_batch(data)
+        pre = self._hidden_preactivation(v)
+        h = bernoulli(ops.sigmoid(pre), self.seed_generator)
+        self.metric_tracker.update_state(
+            self._metric_values(v, pre, v, self._visible_mean(h))
+        )
+        return self.metric_tracker.result()
+
+    # Names of the columns of `_metric_values`, in order.
+    metric_names = ("reconstruction_error", "free_energy")
+
+    def _metric_values(self, v, pre, rec_target, reconstruction):
+        """Per-example metrics, shape (batch, len(metric_names)).
+
+        reconstruction_error: mean squared error per visible unit between v
+        and E[v | h ~ P(h|v)]; free_energy: F(v).
+        """
+        free_energy = self.visible_energy(v) - ops.sum(ops.softplus(pre), axis=-1)
+        error = ops.mean(ops.square(rec_target - reconstruction), axis=-1)
+        return ops.stack([error, free_energy], axis=1)
+
+    @property
+    def metrics(self):
+        return [self.metric_tracker]
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        **kwargs,
+    ):
+        """`keras.Model.fit`, with the data's values checked up front.
+
+        NumPy (or list) inputs are checked here, eagerly, with messages that
+        say what was expected and received: the number of visible units,
+        finite values, and binary values for a `BernoulliRBM`. Datasets are
+        checked batch by batch inside the step (shapes when it is traced,
+        values by graph assertions; those are dropped under
+        `jit_compile=True`, so check such data yourself).
+
+        When `validation_data` is given, a `FreeEnergyGap` callback is added
+        (unless one is already present) so that every epoch also reports
+        `free_energy_gap` = <F>_held-out - <F>_train.
+        """
+        if isinstance(x, (np.ndarray, list)):
+            x = self._validate("x", x)
+        held_out = None
+        if validation_data is not None:
+            if isinstance(validation_data, (tuple, list)):
+                first = validation_data[0]
+            else:
+                first = validation_data
+            if isinstance(first, (np.ndarray, list)):
+                held_out = self._validate("validation_data", first)
+                if isinstance(validation_data, (tuple, list)):
+                    validation_data = (held_out,) + tuple(validation_data[1:])
+                else:
+                    validation_data = held_out
+        callbacks = list(callbacks or [])
+        if validation_data is not None:
+            from keras_genmodels.rbm.callbacks import FreeEnergyGap
+
+            if not any(isinstance(cb, FreeEnergyGap) for cb in callbacks):
+                gap = FreeEnergyGap.from_data(x, validation_data, n=1000)
+                if gap is not None:
+                    callbacks.append(gap)
+        return super().fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------
+    # Public eager methods (validated inputs, NumPy outputs).
+    # ------------------------------------------------------------------
+    def _validate(self, name, x, mean_field=False):
+        """Check a user batch eagerly; return it as a (batch, n_visible) array."""
+        arr = check_array(name, x)
+        if arr.ndim < 2 or int(np.prod(arr.shape[1:])) != self.n_visible:
+            raise ValueError(
+                f"`{name}` must have {self.n_visible} visible units per example "
+                f"(shape (batch, {self.n_visible}) or (batch, ...) with "
+                f"{self.n_visible} features). Received: shape={arr.shape}"
+            )
+        self._check_visible_values(name, arr, mean_field=mean_field)
+        return arr.reshape(arr.shape[0], self.n_visible)
+
+    def _map(self, fn, x, batch_size=4096):
+        """Apply a keras.ops function to `x` in batches; return NumPy."""
+        out = [
+            ops.convert_to_numpy(
+                fn(ops.convert_to_tensor(x[i : i + batch_size], self.compute_dtype))
+            )
+            for i in range(0, x.shape[0], batch_size)
+        ]
+        return np.concatenate(out, axis=0)
+
+    def _reseed(self, seed):
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
+            self.sampling_seed_generator.state.assign(
+                ops.convert_to_tensor(
+                    [int(seed), 0], dtype=self.sampling_seed_generator.state.dtype
+                )
+            )
+
+    def free_energy(self, v):
+        """F(v) = -log sum_h exp(-E(v, h)) in closed form, one value per example.
+
+        Args:
+            v: visible vectors, shape (batch, n_visible) or (batch, ...).
+
+        Returns:
+            NumPy array of shape (batch,).
+        """
+        v = self._validate("v", v)
+        return self._map(self._free_energy, v)
+
+    def energy(self, v, h):
+        """E(v, h) for paired visible and hidden configurations, shape (batch,)."""
+        v = self._validate("v", v)
+        h = check_array("h", h, feature_shape=(self.n_hidden,), binary=True)
+        if h.shape[0] != v.shape[0]:
+            raise ValueError(
+                f"`v` and `h` must have the same batch size. "
+                f"Received: {v.shape[0]} and {h.shape[0]}"
+            )
+        return ops.convert_to_numpy(
+            self._energy(
+                ops.convert_to_tensor(v, self.compute_dtype),
+                ops.convert_to_tensor(h, self.compute_dtype),
+            )
+        )
+
+    def hidden_probabilities(self, v):
+        """P(h_j = 1 | v) = sigmoid(c_j + (s(v) W)_j): the feature transform.
+
+        Like scikit-learn's `BernoulliRBM.transform`; a `BernoulliRBM` also
+        accepts mean-field inputs in [0, 1] here.
+
+        Returns:
+            NumPy array of shape (batch, n_hidden).
+        """
+        v = self._validate("v", v, mean_field=True)
+        return self._map(lambda t: ops.sigmoid(self._hidden_preactivation(t)), v)
+
+    def sample_hidden(self, v, seed=None):
+        """A draw h ~ P(h | v), h_j = 1[u_j < P(h_j = 1 | v)], shape (batch, n_hidden)."""
+        v = self._validate("v", v)
+        self._reseed(seed)
+        return self._map(
+            lambda t: bernoulli(
+                ops.sigmoid(self._hidden_preactivation(t)), self.sampling_seed_generator
+            ),
+            v,
+        )
+
+    def sample_visible(self, h, seed=None):
+        """A draw v ~ P(v | h), shape (batch, n_visible)."""
+        h = check_array("h", h, feature_shape=(self.n_hidden,), binary=True)
+        self._reseed(seed)
+        return self._map(lambda t: self._sample_visible(t, self.sampling_seed_generator)[0], h)
+
+    def visible_mean(self, h):
+        """E[v | h]: P(v_i = 1 | h) for binary units, b + W h for Gaussian ones."""
+        h = check_array("h", h, feature_shape=(self.n_hidden,), min_value=0, max_value=1)
+        return self._map(self._visible_mean, h)
+
+    def reconstruct(self, v, sample_hidden=False, seed=None):
+        """E[v' | h] with h = P(h | v) (mean field) or h ~ P(h | v).
+
+        Args:
+            v: visible vectors.
+            sample_hidden: whether to sample h instead of using its
+                probabilities. Defaults to `False` (deterministic).
+            seed: int seed when sampling. Defaults to `None`.
+        """
+        v = self._validate("v", v, mean_field=True)
+        self._reseed(seed)
+
+        def fn(t):
+            ph = ops.sigmoid(self._hidden_preactivation(t))
+            if sample_hidden:
+                ph = bernoulli(ph, self.sampling_seed_generator)
+            return self._visible_mean(ph)
+
+        return self._map(fn, v)
+
+    def _compiled_gibbs(self):
+        if self._gibbs_fn is None:
+
+            def chain(v, steps):
+                def body(i, state):
+                    v, _ = state
+                    return self._gibbs_step(v, self.sampling_seed_generator)
+
+                return ops.fori_loop(0, steps, body, (v, v))
+
+            self._gibbs_fn = compile_function(chain)
+        return self._gibbs_fn
+
+    def gibbs(self, v, steps=1, seed=None, return_means=False):
+        """Run `steps` sweeps of block Gibbs sampling v -> h -> v from `v`.
+
+        Args:
+            v: starting visible states, shape (batch, n_visible) or (batch, ...).
+            steps: int >= 1, number of sweeps. Defaults to `1`.
+            seed: int seed for reproducible chains. Defaults to `None`.
+            return_means: whether to return E[v | h] of the last sweep instead
+                of the sampled v. Defaults to `False`.
+
+        Returns:
+            NumPy array of shape (batch, n_visible).
+        """
+        v_new, mean = self._gibbs_both(v, steps, seed)
+        return mean if return_means else v_new
+
+    def _gibbs_both(self, v, steps, seed=None):
+        """(sampled v, E[v | h]) after `steps` sweeps from `v`, as NumPy."""
+        v = self._validate("v", v)
+        steps = check_positive_int("steps", steps)
+        self._reseed(seed)
+        v_new, mean = self._compiled_gibbs()(
+            ops.convert_to_tensor(v, self.compute_dtype),
+            ops.convert_to_tensor(steps, "int32"),
+        )
+        return ops.convert_to_numpy(v_new), ops.convert_to_numpy(mean)
+
+    def sample(self, n, steps=1000, seed=None, return_means=True):
+        """Draw `n` samples by block Gibbs sampling from the base-rate model.
+
+        Chains start from the data's base-rate model (independent units with
+        the training data's means, tracked by `fit`) and run `steps` sweeps.
+
+        Args:
+            n: int, number of samples.
+            steps: int, number of Gibbs sweeps. Defaults to `1000`.
+            seed: int seed. Defaults to `None`.
+            return_means: whether to return E[v | h] of the last sweep (smooth
+                images) rather than the binary/noisy samples. Defaults to `True`.
+
+        Returns:
+            NumPy array of shape (n, n_visible).
+        """
+        n = check_positive_int("n", n)
+        steps = check_positive_int("steps", steps)
+        self._reseed(seed)
+        base = self._ais_base(None)
+        v0 = self._ais_sample_base(n, base, self.sampling_seed_generator)
+        v_new, mean = self._compiled_gibbs()(v0, ops.convert_to_tensor(steps, "int32"))
+        return ops.convert_to_numpy(mean if return_means else v_new)
+
+    @property
+    def persistent_chains(self):
+        """E[v | h] of PCD's fantasy particles, shape (n_chains, n_visible)."""
+        if not self.persistent:
+            raise ValueError(
+                "`persistent_chains` exists for PCD models only (persistent=True). "
+                "Received: persistent=False (CD-k keeps no chains)."
+            )
+        return ops.convert_to_numpy(self._visible_mean(self.persistent_hidden))
+
+    # ------------------------------------------------------------------
+    # Partition function and likelihood.
+    # ------------------------------------------------------------------
+    def log_partition_exact(self, chunk_size=2**14, max_states_log2=24):
+        """log Z by exhaustive summation over the smaller layer, in chunks.
+
+        See `keras_genmodels.rbm.partition.log_partition_exact`.
+        """
+        return partition.log_partition_exact(
+            self, chunk_size=chunk_size, max_states_log2=max_states_log2
+        )
+
+    def log_partition_ais(self, data=None, betas=None, n_chains=100, seed=None):
+        """log Z by annealed importance sampling, with an error bar.
+
+        See `keras_genmodels.rbm.partition.log_partition_ais`.
+        """
+        return partition.log_partition_ais(
+            self, data=data, betas=betas, n_chains=n_chains, seed=seed
+        )
+
+    def log_likelihood(self, data, log_z=None, method="auto", **ais_kwargs):
+        """Mean log-likelihood <log p(v)> = -<F(v)> - log Z in nats per example.
+
+        Args:
+            data: visible vectors.
+            log_z: a known log Z (float or `AISEstimate`); computed if `None`.
+            method: `"exact"`, `"ais"` or `"auto"` (exact when the layer to
+                enumerate has at most 20 units, else AIS). Defaults to `"auto"`.
+            **ais_kwargs: passed to `log_partition_ais`.
+        """
+        return partition.log_likelihood(
+            self, data, log_z=log_z, method=method, **ais_kwargs
+        )
+
+    # ------------------------------------------------------------------
+    def _seed_generators_to_save(self):
+        return {"seed_state": self.seed_generator, "sampling_seed_state": self.sampling_seed_generator}
+
+    def save_own_variables(self, store):
+        """Save the weights, and the random-number generators' states too.
+
+        Keras does not save `SeedGenerator` states; a loaded model would then
+        replay the random stream of its first training steps. Saving them makes
+        resumed (P)CD training continue its stream.
+        """
+        super().save_own_variables(store)
+        for key, generator in self._seed_generators_to_save().items():
+            store[key] = generator.state
+
+    def load_own_variables(self, store):
+        keys = set(store.keys())
+        extra = set(self._seed_generators_to_save())
+        super().load_own_variables({k: store[k] for k in keys - extra})
+        for key, generator in self._seed_generators_to_save().items():
+            if key in keys:  # absent from files written before this was saved
+                generator.state.assign(store[key])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "n_visible": self.n_visible,
+                "n_hidden": self.n_hidden,
+                "k": self.k,
+                "persistent": self.persistent,
+                "n_chains": self.n_chains,
+                "weight_decay": self.weight_decay,
+                "seed": self.seed,
+            }
+        )
+        return config
+

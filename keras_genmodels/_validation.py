@@ -38,6 +38,13 @@ def check_positive_float(name, value, allow_zero=False):
     return float(value)
 
 
+def check_bool(name, value):
+    """Return `value` as a Python bool if it is a bool (or NumPy bool)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
+    return bool(value)
+
+
 def check_choice(name, value, choices):
     """Return `value` if it is one of `choices`, else raise `ValueError`."""
     if value not in choices:

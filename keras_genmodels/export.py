@@ -45,7 +45,6 @@ path = export_model("vae.keras", "serving", model_name="vae", version=1)
 ```
 """
 
-import hashlib
 import json
 import os
 import re
@@ -55,6 +54,7 @@ import tempfile
 import numpy as np
 
 from keras_genmodels import _validation as v
+from keras_genmodels.saving import file_sha256
 
 # TF Serving's model names end up in URLs and folder names.
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -111,8 +111,7 @@ def export_model(model, out_dir, version=None, model_name=None, overwrite=False,
         )
     if version is not None:
         version = v.check_positive_int("version", version)
-    if not isinstance(overwrite, bool):
-        raise ValueError(f"`overwrite` must be a bool. Received: overwrite={overwrite!r}")
+    overwrite = v.check_bool("overwrite", overwrite)
     endpoints = _endpoints(model)  # raises for a model that is not ours
 
     model_dir = os.path.join(os.fspath(out_dir), model_name)
@@ -209,7 +208,7 @@ def _write_metadata(model, endpoints, folder, source, model_name, version):
         "keras_version": keras.__version__,
         "tensorflow_version": tf.__version__,
         "source": None if source is None else os.path.abspath(source),
-        "source_sha256": None if source is None else _sha256(source),
+        "source_sha256": None if source is None else file_sha256(source),
         "signatures": {
             name: {
                 "inputs": {k: [_spec_shape(s), s.dtype.name] for k, s in spec["inputs"].items()},
@@ -224,12 +223,6 @@ def _write_metadata(model, endpoints, folder, source, model_name, version):
         json.dump(meta, f, indent=2)
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _spec_shape(spec):

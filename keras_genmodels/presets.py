@@ -27,11 +27,12 @@ its entry. Every function takes an optional `root`, another folder laid out
 the same way (tests use one).
 """
 
-import hashlib
 import importlib.resources
 import json
 import os
 import tempfile
+
+from keras_genmodels.saving import file_sha256  # noqa: F401  (also public here)
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -168,13 +169,6 @@ def load_pretrained(name, root=None, compile=False):
     return model
 
 
-def file_sha256(path):
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def register_preset(root, name, *, file, class_name, family, description, card, card_markdown=None):

@@ -8,6 +8,7 @@ archive before handing it to `keras.saving.load_model`, so a missing or
 truncated file gives an error that says so.
 """
 
+import hashlib
 import os
 import tempfile
 import zipfile
@@ -48,6 +49,15 @@ def save_model(model, filepath, overwrite=True):
         if os.path.exists(tmp):
             os.remove(tmp)
     return filepath
+
+
+def file_sha256(path):
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _umask():

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_genmodels._validation import check_positive_float
+from keras_genmodels._validation import check_bool, check_positive_float
 from keras_genmodels.rbm.rbm_base import RestrictedBoltzmannMachine, bernoulli
 
 
@@ -100,9 +100,7 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         seed=None,
         **kwargs,
     ):
-        if not isinstance(centering, (bool, np.bool_)):
-            raise ValueError(f"`centering` must be a bool. Received: centering={centering!r}")
-        self.centering = bool(centering)
+        self.centering = check_bool("centering", centering)
         self.centering_rate = check_positive_float("centering_rate", centering_rate)
         if self.centering_rate > 1:
             raise ValueError(

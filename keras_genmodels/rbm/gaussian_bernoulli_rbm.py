@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_genmodels._validation import check_positive_float
+from keras_genmodels._validation import check_bool, check_positive_float
 from keras_genmodels.rbm.rbm_base import HALF_LOG_2PI, RestrictedBoltzmannMachine
 
 
@@ -81,11 +81,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         **kwargs,
     ):
         self.variance = check_positive_float("variance", variance)
-        if not isinstance(learn_variance, (bool, np.bool_)):
-            raise ValueError(
-                f"`learn_variance` must be a bool. Received: learn_variance={learn_variance!r}"
-            )
-        self.learn_variance = bool(learn_variance)
+        self.learn_variance = check_bool("learn_variance", learn_variance)
         super().__init__(
             n_visible,
             n_hidden,

@@ -29,6 +29,7 @@ import numpy as np
 from keras import ops
 
 from keras_genmodels._validation import (
+    check_bool,
     check_array,
     check_positive_float,
     check_positive_int,
@@ -127,11 +128,7 @@ class RestrictedBoltzmannMachine(keras.Model):
         self.n_visible = check_positive_int("n_visible", n_visible)
         self.n_hidden = check_positive_int("n_hidden", n_hidden)
         self.k = check_positive_int("k", k)
-        if not isinstance(persistent, (bool, np.bool_)):
-            raise ValueError(
-                f"`persistent` must be a bool. Received: persistent={persistent!r}"
-            )
-        self.persistent = bool(persistent)
+        self.persistent = check_bool("persistent", persistent)
         self.n_chains = check_positive_int("n_chains", n_chains)
         self.weight_decay = check_positive_float(
             "weight_decay", weight_decay, allow_zero=True

@@ -37,10 +37,14 @@ from keras_genmodels._validation import (
 from keras_genmodels.rbm import partition
 from keras_genmodels.rbm._backend import compile_function
 
-# The training metrics are estimated on the first 1/_MONITOR_FRACTION of each
-# batch: with PCD the reconstruction error would otherwise cost one more full
-# matmul per step (+25%). Evaluation (test_step) uses every example.
+# The training metrics are estimated on the first 1/_MONITOR_FRACTION of the
+# batch of every _MONITOR_EVERY-th step (and of the first step after each
+# reset of the metrics): with PCD the reconstruction error would otherwise
+# cost one more full matmul per step (+25%), and the ~30 small ops of the
+# metrics cost ~10% of a batch-100 step. Evaluation (test_step) uses every
+# example.
 _MONITOR_FRACTION = 10
+_MONITOR_EVERY = 10
 
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -66,10 +70,12 @@ class _PerExampleMeans(keras.metrics.Metric):
         )
         self.count = self.add_variable(shape=(), initializer="zeros", name="count")
 
-    def update_state(self, values):
+    def update_state(self, values, weight=1.0):
+        """Add the rows of `values`, each counted `weight` times (0 skips them)."""
         values = ops.cast(values, self.dtype)
-        self.total.assign_add(ops.sum(values, axis=0))
-        self.count.assign_add(ops.cast(ops.shape(values)[0], self.dtype))
+        weight = ops.cast(weight, self.dtype)
+        self.total.assign_add(weight * ops.sum(values, axis=0))
+        self.count.assign_add(weight * ops.cast(ops.shape(values)[0], self.dtype))
 
     def result(self):
         means = self.total / ops.maximum(self.count, 1.0)
@@ -385,7 +391,8 @@ class RestrictedBoltzmannMachine(keras.Model):
         the final negative-phase hidden activations are one matmul
         [v_data; v_model] W of 2 x batch rows, and the kernel gradient is one
         more, s([v_data; v_model])^T (row_weight * [P(h|v_data); P(h|v_model)]).
-        The metrics are estimated on the first tenth of the batch.
+        The metrics are estimated on the first tenth of the batch of every
+        tenth step (in a `cond`: the other steps skip their ops).
         """
         v = self._checked_batch(data)
         batch = ops.shape(v)[0]
@@ -408,16 +415,20 @@ class RestrictedBoltzmannMachine(keras.Model):
             ph = ops.sigmoid(pre)
             pre_data, ph_data, ph_model = pre[:batch], ph[:batch], ph[batch:]
             self.persistent_hidden.assign(bernoulli(ph_model, self.seed_generator))
-            # Reconstruction E[v | h ~ P(h|v)] of the monitored rows only.
-            reconstruction = self._visible_mean(
-                bernoulli(ph_data[:n_monitor], self.seed_generator)
-            )
+
+            def reconstruct():
+                # E[v | h ~ P(h|v)] of the monitored rows only.
+                return self._visible_mean(
+                    bernoulli(ph_data[:n_monitor], self.seed_generator)
+                )
         else:
             pre_data = self._hidden_preactivation(v)
             ph_data = ops.sigmoid(pre_data)
             h = self._negative_phase_start(v, ph_data)
-            v_model, reconstruction = self._sample_visible(h, self.seed_generator)
-            reconstruction = reconstruction[:n_monitor]  # CD's first step gives it
+            v_model, first_mean = self._sample_visible(h, self.seed_generator)
+
+            def reconstruct():
+                return first_mean[:n_monitor]  # CD's first step gives it
             for _ in range(self.k - 1):
                 h = bernoulli(
                     ops.sigmoid(self._hidden_preactivation(v_model)),
@@ -437,17 +448,27 @@ class RestrictedBoltzmannMachine(keras.Model):
             ],
             axis=0,
         )
+        # Monitor this step? Every _MONITOR_EVERY-th, and the first after a reset.
+        monitor = ops.logical_or(
+            ops.equal(ops.mod(self.optimizer.iterations, _MONITOR_EVERY), 0),
+            ops.equal(self.metric_tracker.count, 0.0),
+        )
         grads = self._gradient(rows, ph, row_weight)
         if self.weight_decay:
             # L2 penalty weight_decay/2 ||W||^2 added to the loss.
             grads[0] = grads[0] + self.weight_decay * self.kernel
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
 
-        self.metric_tracker.update_state(
-            self._metric_values(
-                v[:n_monitor], pre_data[:n_monitor], v[:n_monitor], reconstruction
+        def monitored():
+            return self._metric_values(
+                v[:n_monitor], pre_data[:n_monitor], v[:n_monitor], reconstruct()
             )
-        )
+
+        def skipped():
+            return ops.zeros((n_monitor, len(self.metric_names)), dtype)
+
+        values = ops.cond(monitor, monitored, skipped)
+        self.metric_tracker.update_state(values, weight=ops.cast(monitor, dtype))
         return self.metric_tracker.result()
 
     def test_step(self, data):

@@ -104,3 +104,26 @@ def test_log_likelihood_of_a_tiny_model_is_a_normalised_distribution():
     log_p = -model.free_energy(v) - model.log_partition_exact()
     assert np.exp(log_p.astype("float64")).sum() == pytest.approx(1.0, rel=1e-5)
     assert model.log_likelihood(v[:5], method="exact") == pytest.approx(log_p[:5].mean(), abs=1e-5)
+
+
+@pytest.mark.parametrize("scale", [1e-5, 1e-3, 0.5, 3.0, 50.0])
+def test_softplus_difference_matches_float64(scale):
+    """softplus(a) - softplus(a - d) in float32 from sigmoid(a): both branches, against float64."""
+    from keras import ops
+
+    from keras_genmodels.rbm.partition import softplus_difference
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 30, (64, 50))
+    d = scale * rng.normal(0, 1, a.shape)
+    exact = np.logaddexp(0, a) - np.logaddexp(0, a - d)
+    a32, d32 = a.astype("float32"), d.astype("float32")
+    got = ops.convert_to_numpy(
+        softplus_difference(
+            ops.convert_to_tensor(a32), ops.sigmoid(ops.convert_to_tensor(a32)), ops.convert_to_tensor(d32)
+        )
+    )
+    assert np.all(np.isfinite(got))
+    # float32 inputs carry a relative error of ~6e-8; the result may not be closer than that.
+    tolerance = 1e-6 * np.abs(d) + 1e-5 * np.abs(exact) + 1e-6 * (scale > 10)
+    np.testing.assert_array_less(np.abs(got - exact), tolerance + 1e-7)

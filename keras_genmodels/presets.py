@@ -76,7 +76,17 @@ def read_manifest(root=None):
             f"{manifest.get('format_version') if isinstance(manifest, dict) else None!r}."
         )
     presets = manifest.get("presets", {})
+    if not isinstance(presets, dict):
+        raise ValueError(
+            "Expected the manifest's `presets` to be a JSON object {name: entry}. "
+            f"Received {str(path)!r} with presets of type {type(presets).__name__}."
+        )
     for name, entry in presets.items():
+        if not isinstance(entry, dict):
+            raise ValueError(
+                f"Expected preset {name!r} of {str(path)!r} to be a JSON object. "
+                f"Received: {entry!r}"
+            )
         missing = [k for k in _REQUIRED if k not in entry]
         if missing:
             raise ValueError(
@@ -101,6 +111,8 @@ def list_presets(family=None, root=None):
 
 
 def _entry(name, root):
+    if not isinstance(name, str):
+        raise ValueError(f"`name` must be a preset name (a str). Received: name={name!r}")
     presets = read_manifest(root)
     if name not in presets:
         valid = ", ".join(repr(n) for n in presets) or "none are installed"

@@ -68,7 +68,7 @@ def _check_reproduces_card(name, root, request):
 
 
 # ---------------------------------------------------------------------------
-# The committed presets (none until the lead trains them)
+# The committed presets
 
 
 def test_package_manifest_is_valid():
@@ -87,7 +87,13 @@ def test_committed_preset_files_and_card(name):
     assert path.stat().st_size < 15_000_000
     card = presets.preset_card(name)
     assert card["smoke"] is False
-    assert card["command"] == f"python scripts/train_presets.py {name}"
+    command = f"python scripts/train_presets.py {name}"
+    if card.get("trained_by"):
+        # Trained by the CLI with the preset's recipe, then evaluated and registered by the script.
+        assert card["trained_by"].startswith("keras-genmodels train vae ")
+        assert card["command"].startswith(f"{card['trained_by']} && {command} --from-model ")
+    else:
+        assert card["command"] == command
     for key in ("data", "train_seconds", "metrics", "check", "machine"):
         assert key in card
     assert (PACKAGE_PRESETS / entry["card_markdown"]).read_text().startswith(f"# {name}")
@@ -238,6 +244,29 @@ def test_script_refuses_smoke_files_in_the_package_and_unknown_names(capsys):
     listed = capsys.readouterr().out
     for name in train_presets.RECIPES:
         assert f"{name}: " in listed
+
+
+def test_from_model_takes_a_cli_run_with_the_recipe_only(tmp_path):
+    from keras_genmodels.saving import save_model
+    from keras_genmodels.vae import VAE
+
+    r = train_presets.recipe("vae_fashion_mnist_keras_io")
+    args = {"dataset": "fashion_mnist", "epochs": 30, "batch_size": 128, "learning_rate": 0.001,
+            "architecture": "conv", "latent_dim": 2, "hidden_units": "512,256", "likelihood": "bernoulli",
+            "sigma2": 1.0, "beta": 1.0, "binarize": "none", "limit": None, "seed": 0, "out": "runs/vae"}
+    save_model(VAE(architecture="mlp", data_shape=(4,), latent_dim=1, hidden_units=(2,)), tmp_path / "model.keras")
+    history = {"history": {"loss": [2.0, 1.0]}, "train_seconds": 12.5, "args": args}
+    (tmp_path / "history.json").write_text(json.dumps(history))
+    model, seconds, hist, command = train_presets.trained_by_cli(r, str(tmp_path))
+    assert type(model).__name__ == "VAE" and seconds == 12.5 and hist == {"loss": [2.0, 1.0]}
+    assert command.startswith("keras-genmodels train vae --dataset fashion_mnist --architecture conv")
+    assert command.endswith("--epochs 30 --batch-size 128 --learning-rate 0.001 --seed 0 --out runs/vae")
+    (tmp_path / "history.json").write_text(json.dumps(dict(history, args=dict(args, epochs=10))))
+    with pytest.raises(ValueError, match="Expected a `keras-genmodels train vae` run with the recipe"):
+        train_presets.trained_by_cli(r, str(tmp_path))
+    for name in ("rbm_ising_l4_tc", "vae_fashion_mnist_mlp"):
+        with pytest.raises(ValueError, match="--from-model applies to image VAE presets"):
+            train_presets.train_preset(name, out=tmp_path / "out", from_model=str(tmp_path))
 
 
 def test_recipes_cover_the_issue():

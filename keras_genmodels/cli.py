@@ -1,6 +1,7 @@
 """The `keras-genmodels` command line.
 
     keras-genmodels train vae --dataset fashion_mnist --epochs 30 --out saved_models/vae
+    keras-genmodels train vae --epochs 30 --out saved_models/vae --strategy mirrored --resume
     keras-genmodels evaluate saved_models/vae/model.keras --dataset fashion_mnist --split test
     keras-genmodels sample saved_models/vae/model.keras --n 64 --out samples.png
     keras-genmodels export saved_models/vae/model.keras serving --name vae --version 1
@@ -12,6 +13,12 @@ Each model family contributes a module ``keras_genmodels.<family>.cli`` with:
   ``evaluate``, which must not clash with other families' flags);
 - ``handles(model) -> bool``, ``evaluate(model, args) -> int`` and
   ``sample(model, args) -> int`` for the commands that take a model file.
+
+A family's ``add_train_arguments`` calls ``add_training_arguments(parser)``
+for the flags every ``train`` takes: ``--strategy none|mirrored|multiworker``
+and ``--resume`` (see docs/training.md). Exit
+status: 0 on success, 2 for bad arguments or files, 3 when training stopped on
+a NaN or Inf (the previous model file and the last backup are left intact).
 """
 
 import argparse
@@ -24,6 +31,20 @@ FAMILIES = {
     "vae": "keras_genmodels.vae.cli",
     "rbm": "keras_genmodels.rbm.cli",
 }
+
+
+def add_training_arguments(parser):
+    """Add the `--strategy` and `--resume` flags shared by every `train` command."""
+    parser.add_argument(
+        "--strategy", default="none",
+        help="none (one device), mirrored (every GPU of this machine) or multiworker "
+             "(the machines listed in TF_CONFIG). Defaults to none",
+    )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue an interrupted run from its backup in OUT/backup "
+             "(without it, a leftover backup is discarded)",
+    )
 
 
 def _family_modules():
@@ -131,6 +152,9 @@ def main(argv=None):
             if args.n < 1:
                 raise ValueError(f"`--n` must be a positive int. Received: --n={args.n}")
             return module.sample(model, args) or 0
+    except FloatingPointError as e:  # training.NonFiniteLossError: NaN/Inf in training
+        print(f"keras-genmodels: error: {e}", file=sys.stderr)
+        return 3
     except (ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"keras-genmodels: error: {e}", file=sys.stderr)
         return 2

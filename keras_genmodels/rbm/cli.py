@@ -48,6 +48,9 @@ def add_train_arguments(p):
     p.add_argument("--local-dir", default=None, help="folder of the IDX .gz files (offline)")
     p.add_argument("--out", default="saved_models/rbm", help="output folder")
     p.add_argument("--verbose", type=int, default=1, help="Keras progress bar: 0, 1 or 2")
+    from keras_genmodels.cli import add_training_arguments
+
+    add_training_arguments(p)
 
 
 def add_evaluate_arguments(p):
@@ -93,7 +96,7 @@ def _is_gaussian(model):
 def train(args):
     import keras
 
-    from keras_genmodels import plotting
+    from keras_genmodels import distribute, plotting, training
     from keras_genmodels.rbm import BernoulliRBM, GaussianBernoulliRBM, plots
     from keras_genmodels.saving import save_model
 
@@ -107,7 +110,10 @@ def train(args):
         v.check_positive_int("--limit", args.limit)
     if args.validation_size:
         v.check_positive_int("--validation-size", args.validation_size)
+    v.check_choice("--strategy", args.strategy, distribute.STRATEGIES)
     gaussian = args.visible == "gaussian"
+    strategy = distribute.get_strategy(args.strategy)
+    out = training.output_dir(args.out, strategy)
     keras.utils.set_random_seed(args.seed)
 
     x = _preprocess(_load_images(args.dataset, "train", args.local_dir, args.limit), gaussian)
@@ -115,14 +121,15 @@ def train(args):
         n_visible=x.shape[1], n_hidden=args.hidden, k=args.k, persistent=args.persistent,
         n_chains=args.n_chains, weight_decay=args.weight_decay, seed=args.seed,
     )
-    if gaussian:
-        model = GaussianBernoulliRBM(
-            variance=args.variance, learn_variance=args.learn_variance, **common
-        )
-    else:
-        model = BernoulliRBM(centering=args.centering, **common)
-    if args.init_visible_bias:
-        model.initialize_visible_bias(x)
+    with strategy.scope():
+        if gaussian:
+            model = GaussianBernoulliRBM(
+                variance=args.variance, learn_variance=args.learn_variance, **common
+            )
+        else:
+            model = BernoulliRBM(centering=args.centering, **common)
+        if args.init_visible_bias:
+            model.initialize_visible_bias(x)
     learning_rate = args.learning_rate
     if args.final_learning_rate is not None:
         v.check_positive_float("--final-learning-rate", args.final_learning_rate, allow_zero=True)
@@ -130,28 +137,41 @@ def train(args):
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
             args.learning_rate, steps, end_learning_rate=args.final_learning_rate
         )
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate, momentum=args.momentum),
-        steps_per_execution=args.steps_per_execution,
-        jit_compile=bool(args.jit),
-    )
+    with strategy.scope():
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate, momentum=args.momentum),
+            steps_per_execution=args.steps_per_execution,
+            jit_compile=bool(args.jit),
+        )
     held_out = None
     if args.validation_size:
         held_out = _preprocess(
             _load_images(args.dataset, "test", args.local_dir, args.validation_size), gaussian
         )
-    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(out, exist_ok=True)
+    backup_dir = os.path.join(out, "backup")
+    extra = []
+    if held_out is not None:
+        from keras_genmodels.rbm.callbacks import FreeEnergyGap
+
+        # Before the backup, so that the backed-up history has the gap too.
+        extra = [cb for cb in [FreeEnergyGap.from_data(x, held_out, n=1000)] if cb is not None]
+    callbacks, backup = training.training_callbacks(backup_dir, resume=args.resume, extra=extra)
     start = time.perf_counter()
-    history = model.fit(
-        x, batch_size=batch_size, epochs=epochs, validation_data=held_out, verbose=args.verbose
+    model.fit(
+        x, batch_size=batch_size, epochs=epochs, validation_data=held_out, verbose=args.verbose,
+        callbacks=callbacks,
     )
     seconds = time.perf_counter() - start
-    path = save_model(model, os.path.join(args.out, "model.keras"))
+    path = save_model(model, os.path.join(out, "model.keras"))
+    epochs_run = epochs - backup.initial_epoch
     record = {
         "family": "rbm",
-        "history": {k: [float(x) for x in vals] for k, vals in history.history.items()},
+        "history": backup.history,  # every epoch, those before a resume included
         "train_seconds": seconds,
-        "examples_per_second": epochs * x.shape[0] / seconds,
+        "examples_per_second": epochs_run * x.shape[0] / seconds,
+        "resumed_from_epoch": backup.initial_epoch,
+        "replicas": strategy.num_replicas_in_sync,
         "args": {k: val for k, val in vars(args).items() if k not in ("command", "family")},
     }
     if args.ais:
@@ -162,15 +182,17 @@ def train(args):
                            "upper": est.upper, "seconds": est.seconds}
         print(f"test log-likelihood (AIS): {record['test_log_likelihood']:.2f} "
               f"± {est.std:.2f} nats per image")
-    with open(os.path.join(args.out, "history.json"), "w") as f:
+    with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(record, f, indent=2)
-    plotting.training_curves(record["history"], os.path.join(args.out, "training_curves.png"))
-    plots.plot_filters(model, os.path.join(args.out, "filters.png"))
-    plots.plot_gibbs_chains(model, os.path.join(args.out, "gibbs_chains.png"), seed=args.seed)
-    plots.plot_samples(model, os.path.join(args.out, "samples.png"), seed=args.seed)
+    training.discard_backup(backup_dir)
+    plotting.training_curves(record["history"], os.path.join(out, "training_curves.png"))
+    plots.plot_filters(model, os.path.join(out, "filters.png"))
+    plots.plot_gibbs_chains(model, os.path.join(out, "gibbs_chains.png"), seed=args.seed)
+    plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
+    resumed = f" (resumed after epoch {backup.initial_epoch})" if backup.initial_epoch else ""
     print(
-        f"Trained {epochs} epoch(s) in {seconds:.1f} s "
-        f"({record['examples_per_second']:.0f} examples/s); wrote {path} and plots in {args.out}"
+        f"Trained {epochs} epoch(s){resumed} in {seconds:.1f} s "
+        f"({record['examples_per_second']:.0f} examples/s); wrote {path} and plots in {out}"
     )
     return 0
 

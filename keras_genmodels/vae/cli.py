@@ -53,6 +53,9 @@ def add_train_arguments(p):
     p.add_argument("--local-dir", default=None, help="folder of the IDX .gz files (offline)")
     p.add_argument("--out", default="saved_models/vae", help="output folder")
     p.add_argument("--verbose", type=int, default=1, help="Keras progress bar: 0, 1 or 2")
+    from keras_genmodels.cli import add_training_arguments
+
+    add_training_arguments(p)
 
 
 def add_evaluate_arguments(p):
@@ -77,7 +80,7 @@ def _binarize_arg(text):
 def train(args):
     import keras
 
-    from keras_genmodels import datasets, plotting
+    from keras_genmodels import datasets, distribute, plotting, training
     from keras_genmodels.saving import save_model
     from keras_genmodels.vae import VAE
 
@@ -87,66 +90,81 @@ def train(args):
     binarize = _binarize_arg(args.binarize)
     v.check_choice("--lr-schedule", args.lr_schedule, ("constant", "cosine"))
     v.check_positive_int("--steps-per-execution", args.steps_per_execution)
+    v.check_choice("--strategy", args.strategy, distribute.STRATEGIES)
+    strategy = distribute.get_strategy(args.strategy)
+    out = training.output_dir(args.out, strategy)
     keras.utils.set_random_seed(args.seed)
     previous_policy = keras.mixed_precision.global_policy()
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        model = VAE(
-            architecture=args.architecture,
-            latent_dim=args.latent_dim,
-            hidden_units=_hidden_units(args.hidden_units),
-            likelihood=args.likelihood,
-            sigma2=args.sigma2,
-            beta=args.beta,
-            seed=args.seed,
-        )
+        with strategy.scope():
+            model = VAE(
+                architecture=args.architecture,
+                latent_dim=args.latent_dim,
+                hidden_units=_hidden_units(args.hidden_units),
+                likelihood=args.likelihood,
+                sigma2=args.sigma2,
+                beta=args.beta,
+                seed=args.seed,
+            )
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     common = dict(batch_size=args.batch_size, binarize=binarize, seed=args.seed,
                   local_dir=args.local_dir)
-    train_ds = datasets.load(args.dataset, "train", limit=args.limit, **common)
-    test_ds = datasets.load(args.dataset, "test", shuffle=False, **common)
+    train_ds = distribute.shard_by_data(
+        datasets.load(args.dataset, "train", limit=args.limit, **common)
+    )
+    test_ds = distribute.shard_by_data(datasets.load(args.dataset, "test", shuffle=False, **common))
     learning_rate = args.learning_rate
     if args.lr_schedule == "cosine":
         steps = args.epochs * int(train_ds.cardinality())
         learning_rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.02)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=args.steps_per_execution
-    )
-    os.makedirs(args.out, exist_ok=True)
+    with strategy.scope():
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            steps_per_execution=args.steps_per_execution,
+        )
+    os.makedirs(out, exist_ok=True)
+    backup_dir = os.path.join(out, "backup")
+    callbacks, backup = training.training_callbacks(backup_dir, resume=args.resume)
     start = time.perf_counter()
-    history = model.fit(
-        train_ds, validation_data=test_ds, epochs=args.epochs, verbose=args.verbose, shuffle=False
+    model.fit(
+        train_ds, validation_data=test_ds, epochs=args.epochs, verbose=args.verbose,
+        shuffle=False, callbacks=callbacks,
     )  # the tf.data pipeline shuffles itself
     seconds = time.perf_counter() - start
-    path = save_model(model, os.path.join(args.out, "model.keras"))
+    path = save_model(model, os.path.join(out, "model.keras"))
     record = {
-        "history": {k: [float(x) for x in vals] for k, vals in history.history.items()},
+        "history": backup.history,  # every epoch, those before a resume included
         "train_seconds": seconds,
+        "resumed_from_epoch": backup.initial_epoch,
+        "replicas": strategy.num_replicas_in_sync,
         "args": {k: val for k, val in vars(args).items() if k not in ("command", "family")},
     }
-    with open(os.path.join(args.out, "history.json"), "w") as f:
+    with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(record, f, indent=2)
-    plotting.training_curves(record["history"], os.path.join(args.out, "training_curves.png"))
+    training.discard_backup(backup_dir)
+    plotting.training_curves(record["history"], os.path.join(out, "training_curves.png"))
     plotting.image_grid(
         np.asarray(model.sample(64, seed=args.seed)),
-        os.path.join(args.out, "samples.png"),
+        os.path.join(out, "samples.png"),
         title=f"VAE samples ({args.dataset})",
     )
     if model.latent_dim == 2 and len(model.data_shape) == 3:
         plotting.latent_space_grid(
             lambda h: np.asarray(model.decode(h)),
-            os.path.join(args.out, "latent_space.png"),
+            os.path.join(out, "latent_space.png"),
             image_shape=model.data_shape[:2],
         )
         x_test, y_test = datasets.load_arrays(args.dataset, "test", local_dir=args.local_dir)
         z_mean, _ = model.encode(x_test.astype("float32") / 255.0)
         plotting.latent_clusters(
-            np.asarray(z_mean), y_test, os.path.join(args.out, "latent_clusters.png"),
+            np.asarray(z_mean), y_test, os.path.join(out, "latent_clusters.png"),
             class_names=CLASS_NAMES.get(args.dataset),
         )
-    print(f"Trained {args.epochs} epoch(s) in {seconds:.1f} s; wrote {path} and plots in {args.out}")
+    resumed = f" (resumed after epoch {backup.initial_epoch})" if backup.initial_epoch else ""
+    print(f"Trained {args.epochs} epoch(s){resumed} in {seconds:.1f} s; wrote {path} and plots in {out}")
     return 0
 
 

@@ -1,0 +1,308 @@
+"""Callbacks for long, interruptible training runs.
+
+- `TerminateOnNonFinite`: stops `fit` at the first NaN or Inf in the logged
+  losses and metrics, with an error naming the epoch and the step, *before* any
+  later callback (a backup, a checkpoint) can save the broken weights.
+- `AtomicBackupAndRestore`: `keras.callbacks.BackupAndRestore` whose backups
+  are written atomically (a crash or SIGKILL during a save leaves the previous
+  backup usable) and which keeps the history of the epochs already run, so a
+  resumed run can report the whole of it.
+
+`training_callbacks` puts them in the right order for the command line.
+"""
+
+import glob
+import json
+import math
+import os
+import tempfile
+
+import keras
+import numpy as np
+
+from keras_genmodels import _validation as v
+
+_METADATA = "training_metadata.json"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised by `TerminateOnNonFinite` when a loss or metric is NaN or Inf."""
+
+
+class TerminateOnNonFinite(keras.callbacks.Callback):
+    """Stop training at the first NaN or Inf in the logs, naming the step.
+
+    Unlike `keras.callbacks.TerminateOnNaN`, which sets `stop_training` (so
+    that the epoch still ends, and a `BackupAndRestore` or `ModelCheckpoint`
+    placed after it saves the NaN weights over the last good ones), this raises
+    `NonFiniteLossError` at once: `fit` stops without calling the remaining
+    callbacks, and the last good checkpoint stays as it was. Put it first in
+    the callback list.
+
+    With `steps_per_execution = s > 1` Keras reports the logs once per s steps;
+    the logged values are running means over the epoch, so the first
+    non-finite value came in the steps of that call, which the message names.
+
+    Args:
+        monitor: names of the logs to check, or `None` for every numeric log
+            (losses and metrics, training and validation). Defaults to `None`.
+
+    Example:
+
+    >>> model.fit(x, epochs=10, callbacks=[TerminateOnNonFinite(),
+    ...                                    keras.callbacks.BackupAndRestore("backup")])
+    """
+
+    def __init__(self, monitor=None):
+        super().__init__()
+        if monitor is not None:
+            if isinstance(monitor, str):
+                monitor = [monitor]
+            monitor = [str(m) for m in monitor]
+        self.monitor = monitor
+        self._epoch = 0
+        self._first_step = 0
+        self._global_step = 0
+
+    def _bad(self, logs):
+        bad = {}
+        for name, value in (logs or {}).items():
+            if self.monitor is not None and name not in self.monitor:
+                continue
+            try:
+                value = float(np.asarray(value))
+            except (TypeError, ValueError):
+                continue
+            if not math.isfinite(value):
+                bad[name] = value
+        return bad
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._first_step = batch
+
+    def on_train_batch_end(self, batch, logs=None):
+        steps = batch - self._first_step + 1
+        self._global_step += steps
+        bad = self._bad(logs)
+        if bad:
+            optimizer = getattr(self.model, "optimizer", None)
+            if optimizer is not None and getattr(optimizer, "built", False):
+                # The optimizer's step counter, which a restored backup carries on.
+                self._global_step = int(np.asarray(optimizer.iterations))
+            if steps > 1:
+                where = (
+                    f"in steps {self._first_step + 1}-{batch + 1} of epoch {self._epoch + 1} "
+                    f"(one compiled call of {steps} steps; global steps "
+                    f"{self._global_step - steps + 1}-{self._global_step})"
+                )
+            else:
+                where = (
+                    f"at step {batch + 1} of epoch {self._epoch + 1} "
+                    f"(global step {self._global_step})"
+                )
+            self._fail(bad, where)
+
+    def on_epoch_end(self, epoch, logs=None):
+        bad = self._bad(logs)
+        if bad:
+            self._fail(bad, f"at the end of epoch {epoch + 1} (validation)")
+
+    def _fail(self, bad, where):
+        values = ", ".join(f"{k}={v}" for k, v in bad.items())
+        if self.model is not None:
+            self.model.stop_training = True
+        raise NonFiniteLossError(
+            f"Non-finite training values ({values}) {where}. Training stopped before "
+            "anything was saved: the last good checkpoint or backup is intact. Lower the "
+            "learning rate, or check the data for NaN, Inf or out-of-range values."
+        )
+
+
+def _atomic_write_text(path, text):
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`keras.callbacks.BackupAndRestore` with atomic backups and the history kept.
+
+    Keras' callback overwrites `latest.weights.h5` in place and then its
+    metadata, so a process killed during a save can leave a truncated weights
+    file, or new weights with the old epoch number. Here each backup is
+
+    1. the weights (trainable and non-trainable variables, the optimizer's
+       state, and whatever a model's `save_own_variables` adds, such as the
+       RBM's random-number generator states) written to a temporary file and
+       renamed to `epoch-NNNNNN.weights.h5`;
+    2. `training_metadata.json` (the epoch reached, that file's name, and the
+       logs of every epoch so far) written to a temporary file and renamed
+       over the old one: the commit point;
+    3. older weight files removed.
+
+    A kill at any moment leaves a metadata file naming a complete weights file.
+    Restoring (at the start of `fit`) loads those weights and starts at the
+    saved epoch: a killed run loses at most the epoch in progress.
+
+    Args:
+        backup_dir: folder of the backups (local path).
+        save_freq: `"epoch"` or a number of batches. Keras resumes at an
+            epoch boundary, so `"epoch"` is the meaningful choice. Defaults to
+            `"epoch"`.
+        delete_checkpoint: whether to delete the backup folder when `fit`
+            ends normally. Defaults to `True`.
+        restore_learning_rate: whether a constant learning rate is restored
+            from the backup too (Keras saves it with the optimizer's state).
+            `False` keeps the one the model was compiled with, so a run
+            resumed after a NaN can use a lower one; learning-rate schedules
+            always continue from the restored step count. Defaults to `False`.
+
+    Attributes:
+        history: dict of lists, the logs of every epoch run so far, those of
+            the runs before a restore included.
+        initial_epoch: the epoch restored from the backup (0 when none).
+    """
+
+    def __init__(
+        self, backup_dir, save_freq="epoch", delete_checkpoint=True, restore_learning_rate=False
+    ):
+        super().__init__(
+            backup_dir, save_freq=save_freq, double_checkpoint=False,
+            delete_checkpoint=delete_checkpoint,
+        )
+        self.restore_learning_rate = v.check_bool("restore_learning_rate", restore_learning_rate)
+        self.history = {}
+        self.initial_epoch = 0
+
+    @property
+    def _metadata_path(self):
+        return os.path.join(self.backup_dir, _METADATA)
+
+    def read_metadata(self):
+        """The last committed metadata, or `None` when there is no backup."""
+        try:
+            with open(self._metadata_path) as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+        except ValueError as e:
+            raise ValueError(
+                f"Expected a JSON training metadata file. Received {self._metadata_path!r}, "
+                f"which cannot be parsed ({e}); delete the folder {self.backup_dir!r} "
+                "to start afresh."
+            ) from e
+
+    def _load_model(self):
+        if not self.model.built:
+            raise ValueError(
+                "To use the BackupAndRestore callback, the model must be built before "
+                f"`fit()`. Received an unbuilt {type(self.model).__name__}."
+            )
+        metadata = self.read_metadata()
+        if metadata is None:
+            return
+        weights = os.path.join(self.backup_dir, metadata.get("weights", "latest.weights.h5"))
+        optimizer = self.model.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        # A constant learning rate is a variable of the optimizer (a schedule is not).
+        learning_rate = getattr(optimizer, "_learning_rate", None)
+        keep = None
+        if not self.restore_learning_rate and isinstance(learning_rate, keras.Variable):
+            keep = np.asarray(learning_rate)
+        self.model.load_weights(weights)
+        if keep is not None:
+            learning_rate.assign(keep)
+        self.initial_epoch = int(metadata["epoch"])
+        self.history = {k: list(vals) for k, vals in metadata.get("history", {}).items()}
+        self._current_epoch = self.initial_epoch
+        self.model._initial_epoch = self.initial_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            try:
+                self.history.setdefault(key, []).append(float(np.asarray(value)))
+            except (TypeError, ValueError):
+                pass
+        super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        name = f"epoch-{self._current_epoch:06d}-batch-{self._last_batch_seen:09d}.weights.h5"
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".weights.h5", dir=self.backup_dir)
+        os.close(fd)
+        try:
+            self.model.save_weights(tmp, overwrite=True)
+            os.replace(tmp, os.path.join(self.backup_dir, name))
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        metadata = {
+            "epoch": self._current_epoch,
+            "batch": self._last_batch_seen,
+            "weights": name,
+            "history": self.history,
+        }
+        _atomic_write_text(self._metadata_path, json.dumps(metadata))
+        for old in glob.glob(os.path.join(self.backup_dir, "*.weights.h5")):
+            if os.path.basename(old) != name:
+                os.remove(old)
+
+
+def training_callbacks(backup_dir=None, resume=False, extra=()):
+    """The command line's callbacks: `TerminateOnNonFinite` first, then `extra`,
+    then an `AtomicBackupAndRestore` in `backup_dir` (if given).
+
+    Without `resume`, a backup left in `backup_dir` by an earlier run is
+    deleted, so the run starts afresh. The backup is not deleted when `fit`
+    ends: remove it (`discard_backup`) once the final model is saved.
+
+    Returns:
+        `(callbacks, backup)`, `backup` being the `AtomicBackupAndRestore` or `None`.
+    """
+    v.check_bool("resume", resume)
+    callbacks = [TerminateOnNonFinite(), *extra]
+    backup = None
+    if backup_dir is not None:
+        if not resume:
+            discard_backup(backup_dir)
+        backup = AtomicBackupAndRestore(backup_dir, delete_checkpoint=False)
+        callbacks.append(backup)
+    elif resume:
+        raise ValueError("`resume=True` needs a `backup_dir`. Received: backup_dir=None")
+    return callbacks, backup
+
+
+def discard_backup(backup_dir):
+    """Delete a backup folder written by `AtomicBackupAndRestore` (if any)."""
+    if not os.path.isdir(backup_dir):
+        return
+    for path in glob.glob(os.path.join(backup_dir, "*.weights.h5")) + glob.glob(
+        os.path.join(backup_dir, ".tmp-*")
+    ) + [os.path.join(backup_dir, _METADATA)]:
+        if os.path.exists(path):
+            os.remove(path)
+    try:
+        os.rmdir(backup_dir)
+    except OSError:
+        pass  # not empty: files of someone else's, left alone
+
+
+def output_dir(out, strategy=None):
+    """Where this process writes: `out` for the chief (worker 0, or a single
+    process), `out/worker-<i>` for the other workers of a multi-worker run."""
+    from keras_genmodels import distribute
+
+    index = distribute.worker_index(strategy)
+    return out if index == 0 else os.path.join(out, f"worker-{index}")

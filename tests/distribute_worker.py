@@ -1,0 +1,168 @@
+"""Helper processes of tests/test_distribute.py (not a test module).
+
+TensorFlow's logical devices must be configured before it initialises, so the
+MirroredStrategy checks run here, in a fresh interpreter:
+
+    python tests/distribute_worker.py mirrored OUT.json
+
+splits the CPU into two logical devices, trains each model once on the default
+strategy (one device) and once under MirroredStrategy over both, on the same
+global batches, and writes the weights, histories and noise draws to OUT.json.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _vae(seed=0, deterministic=True):
+    """A small MLP VAE; `deterministic`: log σ² starts at −40, clipped to −30,
+    so σ = e^-15 and the reparameterisation noise is negligible (and the
+    clipped head gets no gradient): a deterministic path to compare devices."""
+    import keras
+
+    from keras_genmodels.vae import VAE
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(16, activation="tanh")(inputs)
+    mean = keras.layers.Dense(2)(hidden)
+    log_var = keras.layers.Dense(
+        2,
+        kernel_initializer="zeros" if deterministic else "glorot_uniform",
+        bias_initializer=keras.initializers.Constant(-40.0 if deterministic else 0.0),
+    )(hidden)
+    encoder = keras.Model(inputs, [mean, log_var])
+    latent = keras.Input((2,))
+    decoder = keras.Model(
+        latent, keras.layers.Dense(8)(keras.layers.Dense(16, activation="tanh")(latent))
+    )
+    return VAE(encoder, decoder, likelihood="gaussian", seed=seed)
+
+
+def _train_vae(strategy, x, steps_per_execution, deterministic=True):
+    import warnings
+
+    import keras
+
+    with strategy.scope(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = _vae(deterministic=deterministic)
+        model.compile(keras.optimizers.Adam(0.01), steps_per_execution=steps_per_execution,
+                      jit_compile=steps_per_execution > 1)
+    history = model.fit(x, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    evaluation = model.evaluate(x, batch_size=16, verbose=0, return_dict=True)
+    return {
+        "weights": [w.numpy().tolist() for w in model.weights],
+        "history": {k: [float(a) for a in v] for k, v in history.history.items()},
+        "evaluate": {k: float(v) for k, v in evaluation.items()},
+        "compiled": [model.steps_per_execution, bool(model.jit_compile)],
+        "warnings": [str(w.message) for w in caught],
+    }
+
+
+def _sampling_noise(strategy):
+    """ε drawn by `Sampling(seed=3)` on each replica for the same zero inputs."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_genmodels.vae import Sampling
+
+    with strategy.scope():
+        layer = Sampling(seed=3)
+    zeros = np.zeros((4, 2), "float32")
+
+    @tf.function
+    def draw():
+        return strategy.run(lambda: layer([zeros, zeros]))
+
+    values = strategy.experimental_local_results(draw())
+    return [v.numpy().tolist() for v in values]
+
+
+# Bernoulli RBMs whose every pre-activation is an odd multiple of 125 (|x| ≥ 125):
+# sigmoid is exactly 0 or 1 in float32, so Gibbs sampling is deterministic and
+# a run on two replicas (other random streams) can be compared with one device.
+RBM_CASES = {
+    "cd1": dict(k=1),
+    "pcd2_centering_decay": dict(k=2, persistent=True, n_chains=5, centering=True,
+                                 weight_decay=0.01),
+}
+
+
+def _saturated_rbm(case):
+    import numpy as np
+
+    from keras_genmodels.rbm import BernoulliRBM
+
+    model = BernoulliRBM(n_visible=6, n_hidden=4, seed=0, **RBM_CASES[case])
+    signs = np.where(np.random.default_rng(1).random((6, 4)) < 0.5, -1.0, 1.0)
+    model.kernel.assign((250.0 * signs).astype("float32"))
+    model.visible_bias.assign(np.full(6, 125.0, "float32"))
+    model.hidden_bias.assign(np.full(4, 125.0, "float32"))
+    return model
+
+
+def _train_rbm(strategy, case, x):
+    import keras
+
+    with strategy.scope():
+        model = _saturated_rbm(case)
+        model.compile(keras.optimizers.SGD(0.01, momentum=0.5))
+    history = model.fit(x, batch_size=16, epochs=3, shuffle=False, verbose=0, validation_data=x)
+    evaluation = model.evaluate(x, batch_size=16, verbose=0, return_dict=True)
+    return {
+        "weights": {w.path.split("/", 1)[1]: w.numpy().tolist() for w in model.weights},
+        "history": {k: [float(a) for a in v] for k, v in history.history.items()},
+        "evaluate": {k: float(v) for k, v in evaluation.items()},
+    }
+
+
+def _train_gaussian_rbm(strategy, x):
+    import keras
+
+    from keras_genmodels.rbm import GaussianBernoulliRBM
+
+    with strategy.scope():
+        model = GaussianBernoulliRBM(n_visible=6, n_hidden=4, persistent=True, n_chains=6,
+                                     learn_variance=True, seed=0)
+        model.compile(keras.optimizers.SGD(0.01, momentum=0.5))
+    history = model.fit(x, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    return {
+        "weights": {w.path.split("/", 1)[1]: w.numpy().tolist() for w in model.weights},
+        "history": {k: [float(a) for a in v] for k, v in history.history.items()},
+    }
+
+
+def mirrored(out_path):
+    from keras_genmodels import distribute
+
+    devices = distribute.split_cpu(2)
+    import numpy as np
+
+    one = distribute.get_strategy("none")
+    two = distribute.get_strategy("mirrored", devices=devices)
+    # 61 examples in batches of 16: the last global batch (13) splits 7 / 6.
+    x = np.random.default_rng(0).normal(size=(61, 8)).astype("float32")
+    result = {"replicas": two.num_replicas_in_sync}
+    for spe in (1, 4):
+        result[f"vae_one_spe{spe}"] = _train_vae(one, x, spe)
+        result[f"vae_two_spe{spe}"] = _train_vae(two, x, spe)
+    result["vae_two_stochastic"] = _train_vae(two, x, 1, deterministic=False)
+    binary = (np.random.default_rng(2).random((61, 6)) < 0.4).astype("float32")
+    for case in RBM_CASES:
+        result[f"rbm_{case}_one"] = _train_rbm(one, case, binary)
+        result[f"rbm_{case}_two"] = _train_rbm(two, case, binary)
+    real = np.random.default_rng(3).normal(size=(61, 6)).astype("float32")
+    result["gaussian_rbm_one"] = _train_gaussian_rbm(one, real)
+    result["gaussian_rbm_two"] = _train_gaussian_rbm(two, real)
+    result["noise_one"] = _sampling_noise(one)
+    result["noise_two"] = _sampling_noise(two)
+    with open(out_path, "w") as f:
+        json.dump(result, f)
+
+
+if __name__ == "__main__":
+    {"mirrored": mirrored}[sys.argv[1]](*sys.argv[2:])

@@ -29,6 +29,8 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -172,11 +174,16 @@ def generate(
     path = None
     if use_cache:
         folder = os.fspath(cache_dir) if cache_dir is not None else default_cache_dir()
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ValueError(
+                f"`cache_dir` must be a folder. Received: cache_dir={folder!r}, which is a file."
+            )
         path = os.path.join(folder, f"ising_L{L}_n{n}_{_cache_key(L, temps, n, seed, method)}.npz")
         if os.path.exists(path):
             try:
                 return _read(path, L)
-            except (OSError, ValueError, KeyError) as e:  # corrupt: regenerate
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+                # A corrupt or truncated cache file: regenerate it.
                 if verbose:
                     print(f"Regenerating unreadable cache file {path}: {e}")
     spins, info = [], []

@@ -51,12 +51,19 @@ def _check_small_L(L):
 
 def _betas(temperature):
     """β = 1/T as a float64 array (a scalar T gives a 0-d array)."""
-    t = np.asarray(temperature, dtype="float64")
-    if t.ndim == 0:
-        lattice.check_temperature(float(t))
-    else:
-        lattice.check_temperatures(t)
-    return 1.0 / t
+    if np.ndim(temperature) == 0:
+        return 1.0 / np.asarray(lattice.check_temperature(temperature), dtype="float64")
+    return 1.0 / lattice.check_temperatures(temperature, name="temperature")
+
+
+def _scalar_beta(temperature):
+    """β = 1/T for a single temperature (a float), with a clear error for arrays."""
+    if np.ndim(temperature) != 0:
+        raise ValueError(
+            "`temperature` must be a single temperature T > 0 here. Received: "
+            f"temperature with shape {np.shape(temperature)}"
+        )
+    return float(_betas(temperature))
 
 
 @functools.lru_cache(maxsize=None)
@@ -130,7 +137,7 @@ def log_partition(L, temperature):
 def log_probabilities(L, temperature):
     """log p(s) = -E(s)/T - log Z of every state, in state order, (2^N,)."""
     L = _check_small_L(L)
-    beta = float(_betas(temperature))
+    beta = _scalar_beta(temperature)
     _, e, _ = _enumerated(L)
     return -beta * e - log_partition(L, temperature)
 
@@ -144,7 +151,7 @@ def log_prob(configurations, temperature, encoding="spin"):
     """log p(s) = -E(s)/T - log Z of given configurations of a small lattice."""
     x = lattice.check_configurations(configurations, encoding=encoding, name="configurations")
     L = _check_small_L(x.shape[1])
-    beta = float(_betas(temperature))
+    beta = _scalar_beta(temperature)
     s = x if encoding == "spin" else 2 * x - 1
     return -beta * lattice._energy(s).astype(np.float64) - log_partition(L, temperature)
 
@@ -190,8 +197,8 @@ def exact_observables(L, temperature):
     ```
     """
     L = _check_small_L(L)
-    t = np.asarray(temperature, dtype="float64")
     beta = _betas(temperature)
+    t = np.asarray(temperature, dtype="float64")
     n = L * L
     mom = moments(L, temperature)
     log_z = log_partition(L, temperature)

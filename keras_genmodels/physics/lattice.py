@@ -66,7 +66,15 @@ def check_temperature(T, name="temperature"):
 
 def check_temperatures(temperatures, name="temperatures"):
     """Return a 1-D float64 array of finite temperatures > 0 (at least one)."""
-    arr = np.atleast_1d(np.asarray(temperatures, dtype="float64"))
+    raw = np.asarray(temperatures) if not isinstance(temperatures, np.ndarray) else temperatures
+    if raw.dtype == object or not (
+        np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"`{name}` must be a sequence of real temperatures. "
+            f"Received: {name}={temperatures!r}"
+        )
+    arr = np.atleast_1d(raw.astype("float64"))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(
             f"`{name}` must be a non-empty 1-D sequence of temperatures. "

@@ -43,7 +43,7 @@ import time
 
 import numpy as np
 
-from keras_genmodels._validation import check_positive_float, check_positive_int
+from keras_genmodels._validation import check_array, check_positive_float, check_positive_int
 
 
 # ---------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def autocorrelation(x):
     Returns:
         ρ of shape (n_steps,), ρ(0) = 1 (all zeros if x is constant).
     """
-    x = np.asarray(x, dtype="float64")
+    x = check_array("x", x, allow_empty=True).astype("float64")
     received = x.shape
     if x.ndim == 1:
         x = x[:, None]
@@ -91,6 +91,7 @@ def integrated_autocorrelation_time(x, c=5.0):
         τ_int as a float (1.0 for a constant series: nothing to decorrelate).
         The estimate is reliable when n_steps >= 50 τ_int.
     """
+    check_positive_float("c", c)
     rho = autocorrelation(x)
     if not np.any(rho):
         return 1.0
@@ -194,6 +195,11 @@ def run_chains(
     thin = _check_schedule_value("thin", thin)
     check_positive_float("burn_in_factor", burn_in_factor)
     check_positive_float("thin_factor", thin_factor)
+    min_pilot = check_positive_int("min_pilot", min_pilot)
+    max_pilot = check_positive_int("max_pilot", max_pilot)
+    if min_pilot < 2:
+        # tau is measured on the pilot's second half, which needs >= 2 steps.
+        raise ValueError(f"`min_pilot` must be an int >= 2. Received: min_pilot={min_pilot}")
     start = time.perf_counter()
     names = tuple(observables)
 
@@ -329,7 +335,18 @@ class MetropolisHastings:
         self.temperature = check_positive_float("temperature", temperature)
         if site_groups is None:
             site_groups = [np.array([i]) for i in range(self.n_variables)]
-        groups = [np.asarray(g, dtype=np.int64).ravel() for g in site_groups]
+        try:
+            groups = [np.asarray(g) for g in site_groups]
+        except (TypeError, ValueError):
+            groups = None
+        if groups is None or not all(
+            g.size == 0 or np.issubdtype(g.dtype, np.integer) for g in groups
+        ):
+            raise ValueError(
+                "`site_groups` must be a list of arrays of int site indices. "
+                f"Received: site_groups={site_groups!r}"
+            )
+        groups = [g.astype(np.int64).ravel() for g in groups]
         covered = np.sort(np.concatenate(groups)) if groups else np.array([])
         if not np.array_equal(covered, np.arange(self.n_variables)):
             raise ValueError(
@@ -417,12 +434,14 @@ class MetropolisHastings:
         if initial is None:
             x = rng.integers(0, 2, size=(n_chains, self.n_variables), dtype=np.int8)
         else:
-            x = np.array(initial, dtype=np.int8)
-            if x.shape != (n_chains, self.n_variables) or not np.all((x == 0) | (x == 1)):
-                raise ValueError(
-                    f"`initial` must be a 0/1 array of shape ({n_chains}, "
-                    f"{self.n_variables}). Received: shape={x.shape}"
-                )
+            x = check_array("initial", initial, allow_empty=True)
+            expected = f"`initial` must be a 0/1 array of shape ({n_chains}, {self.n_variables})."
+            if x.shape != (n_chains, self.n_variables):
+                raise ValueError(f"{expected} Received: shape={x.shape}")
+            bits = (x == 0) | (x == 1)
+            if not np.all(bits):  # checked before the cast: int8 would wrap 256 to 0
+                raise ValueError(f"{expected} Received values such as {x[~bits][:3].tolist()}")
+            x = x.astype(np.int8)
         counts = [0, 0]  # accepted, proposed
 
         def step(n):

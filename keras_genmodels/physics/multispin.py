@@ -38,6 +38,7 @@ import os
 
 import numpy as np
 
+from keras_genmodels._validation import check_positive_int
 from keras_genmodels.physics import lattice
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -197,7 +198,10 @@ class MultispinMetropolis:
     ):
         self.L = lattice.check_lattice_size(L, even=True)
         self.temperature = lattice.check_temperature(temperature)
-        spins = np.asarray(spins)
+        spins = lattice.check_configurations(spins, L=self.L, name="spins")
+        words_per_shard = check_positive_int("words_per_shard", words_per_shard)
+        if n_threads is not None:
+            n_threads = check_positive_int("n_threads", n_threads)
         self.n_replicas = spins.shape[0]
         beta = 1.0 / self.temperature
         self._d4 = _threshold_digits(math.exp(-4.0 * beta))
@@ -258,7 +262,7 @@ class MultispinMetropolis:
         return np.concatenate(parts)
 
     def close(self):
-        if self._pool is not None:
+        if getattr(self, "_pool", None) is not None:  # None also when __init__ failed
             self._pool.shutdown()
             self._pool = None
 

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_genmodels._validation import check_positive_int
+from keras_genmodels._validation import check_array, check_positive_int
 from keras_genmodels.physics import lattice
 
 OBSERVABLES = (
@@ -74,7 +74,11 @@ def jackknife(per_sample, fn, n_blocks=20):
     Returns:
         A dict of `Estimate`s (value from all samples, jackknife error).
     """
-    x = np.asarray(per_sample, dtype="float64")
+    x = check_array("per_sample", per_sample).astype("float64")
+    if x.ndim != 2:
+        raise ValueError(
+            f"`per_sample` must have shape (n, k). Received: shape={x.shape}"
+        )
     n = x.shape[0]
     n_blocks = min(check_positive_int("n_blocks", n_blocks), n)
     full = fn(x.mean(axis=0))

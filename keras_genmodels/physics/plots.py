@@ -92,3 +92,34 @@ def kl_vs_hidden_units(scan, path):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def accuracy_vs_hidden_units(scan, path, names=("energy", "heat_capacity")):
+    """|relative error| of sampled observables and KL per spin against hidden units.
+
+    Args:
+        scan: the dict of `studies.hidden_units_scan_sampled`.
+        path: output PNG.
+        names: observables drawn, one panel each, before the KL panel.
+            Defaults to energy and heat capacity.
+    """
+    panels = len(names) + 1
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.6), squeeze=False)
+    hs = scan["hidden_sizes"]
+    for i, T in enumerate(scan["temperatures"]):
+        label = f"T = {T:.3g}"
+        for ax, name in zip(axes[0], names):
+            ax.errorbar(hs, np.abs(scan["relative_error"][name][i]), yerr=scan["error_bar"][name][i],
+                        fmt="o-", ms=4, capsize=2, label=label)
+        axes[0][-1].errorbar(hs, scan["kl_per_spin"][i], yerr=scan["kl_per_spin_error"][i],
+                             fmt="o-", ms=4, capsize=2, label=label)
+    for ax, name in zip(axes[0], names):
+        ax.set_ylabel(f"|RBM / Monte Carlo - 1| of {LABELS.get(name, name)}", fontsize=8)
+    axes[0][-1].set_ylabel("KL(p_T || q_RBM) per spin (nats)")
+    for ax in axes[0]:
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("hidden units")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -100,12 +100,17 @@ class IsingSamples:
 
 def choose_method(temperature):
     """`"wolff"` for |T / T_c - 1| <= 0.15, else `"metropolis"`."""
+    temperature = lattice.check_temperature(temperature)
     return "wolff" if abs(temperature / lattice.T_C - 1.0) <= WOLFF_WINDOW else "metropolis"
 
 
 def initial_spins(L, temperature, n_replicas, initial="auto", seed=None):
     """Initial (R, L, L) ±1 spins: "cold", "hot", "auto" or a given array."""
-    rng = np.random.default_rng(seed)
+    L = lattice.check_lattice_size(L)
+    temperature = lattice.check_temperature(temperature)
+    n_replicas = check_positive_int("n_replicas", n_replicas)
+    generator = isinstance(seed, (np.random.Generator, np.random.BitGenerator))
+    rng = np.random.default_rng(seed if generator else _check_seed(seed))
     if isinstance(initial, str):
         check_choice("initial", initial, ("auto", "cold", "hot"))
         if initial == "auto":
@@ -121,6 +126,18 @@ def initial_spins(L, temperature, n_replicas, initial="auto", seed=None):
             f"Received: shape={s.shape}"
         )
     return s.copy()
+
+
+def _check_seed(seed):
+    """`seed` if it is None, an int >= 0 or a `np.random.SeedSequence`."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(
+            "`seed` must be None, an int >= 0 or a np.random.SeedSequence. "
+            f"Received: seed={seed!r}"
+        )
+    return int(seed)
 
 
 def _measure(spins):
@@ -202,6 +219,7 @@ def sample_ising(
         else:
             n_replicas = min(512, n_samples)
     n_replicas = check_positive_int("n_replicas", n_replicas)
+    seed = _check_seed(seed)
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     init_seed, kernel_seed = seq.spawn(2)
     s0 = initial_spins(L, T, n_replicas, initial, seed=init_seed)

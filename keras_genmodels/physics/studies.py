@@ -3,11 +3,17 @@
 - `rbm_temperature_scan`: at each temperature, Monte Carlo data, an RBM
   trained on them, and the observables of the RBM's samples next to those of
   Monte Carlo (and the exact values for L <= 4; for L <= 4 also the exact KL).
-  `fit="pcd"` trains with `BernoulliRBM.fit` (PCD-k, as Torlai & Melko);
-  `fit="exact"` (L <= 4 only) with `models.fit_rbm_exact_likelihood`.
+  `fit="cd"` trains with `models.fit_rbm_ising` (CD-k through
+  `BernoulliRBM.fit`, SGD with momentum, symmetry-augmented data: the
+  recipe that works at L = 8); `fit="pcd"` with `BernoulliRBM.fit` (PCD-k,
+  Adam); `fit="exact"` (L <= 4 only) with `models.fit_rbm_exact_likelihood`.
 - `hidden_units_scan`: exact KL(p_T || q) of L = 4 RBMs for several numbers
   of hidden units at each temperature, and the fewest hidden units that
   reach a KL threshold: how the needed capacity grows near T_c.
+- `hidden_units_scan_sampled`: the same question for any L (8): relative
+  errors of the sampled e, <|m|>, c, chi against Monte Carlo and
+  KL(p_T || q) per spin (Kaufman's log Z_T, exact or AIS log Z_q), for
+  each number of hidden units and temperature.
 - `monte_carlo_check`: every Monte Carlo method against exact enumeration.
 - `vae_scan`: a VAE trained on configurations from the whole temperature
   grid; its latent means against m and its reconstruction loss against T.
@@ -15,8 +21,9 @@
 Command line (prints a JSON summary):
 
     python -m keras_genmodels.physics.studies check
-    python -m keras_genmodels.physics.studies rbm --L 8 --n-hidden 64
+    python -m keras_genmodels.physics.studies rbm --L 8 --fit cd --n-hidden 64
     python -m keras_genmodels.physics.studies hidden --steps 2000
+    python -m keras_genmodels.physics.studies hidden --L 8 --hidden 4 8 16 32 64
     python -m keras_genmodels.physics.studies vae --L 16
 """
 
@@ -49,6 +56,28 @@ def _fit_rbm_pcd(x, n_hidden, epochs, seed, learning_rate=1e-2, batch_size=100, 
     return rbm
 
 
+# The L = 8 recipe (docs/physics.md): CD-10, SGD with momentum, augmented data,
+# 60 epochs of batch 100 (12,000 updates of 20,000 configurations).
+CD_RECIPE = {"k": 10, "epochs": 60, "batch_size": 100, "learning_rate": 0.1, "momentum": 0.9}
+
+
+def _fit_rbm_cd(spins, n_hidden, seed, **recipe):
+    from keras_genmodels.rbm import BernoulliRBM
+
+    r = {**CD_RECIPE, **{k: v for k, v in recipe.items() if v is not None}}
+    L = spins.shape[1]
+    rbm = BernoulliRBM(L * L, n_hidden, k=r["k"], seed=seed)
+    models.fit_rbm_ising(
+        rbm, spins, epochs=r["epochs"], batch_size=r["batch_size"],
+        learning_rate=r["learning_rate"], momentum=r["momentum"], seed=seed,
+    )
+    return rbm
+
+
+def _pairs(est):
+    return {k: (float(est[k].value), float(est[k].error)) for k in SCAN_OBSERVABLES}
+
+
 def rbm_temperature_scan(
     L,
     temperatures,
@@ -57,10 +86,15 @@ def rbm_temperature_scan(
     n_train=20000,
     n_model_samples=10000,
     fit="pcd",
-    epochs=60,
+    epochs=None,
     steps=2000,
     learning_rate=None,
+    k=None,
+    batch_size=None,
+    momentum=None,
     gibbs_steps=500,
+    from_data=None,
+    kl=None,
     seed=0,
     cache_dir=None,
 ):
@@ -73,21 +107,33 @@ def rbm_temperature_scan(
         n_train: Monte Carlo training configurations per T. Defaults to `20000`.
         n_model_samples: RBM samples (independent Gibbs chains) per T.
             Defaults to `10000`.
-        fit: "pcd" (`BernoulliRBM.fit`, PCD-10, Adam with a cosine-decayed
-            learning rate) or "exact".
-            Defaults to "pcd".
-        epochs: PCD epochs. Defaults to `60`.
+        fit: "cd" (`models.fit_rbm_ising`: CD-k, SGD with momentum and
+            symmetry augmentation; defaults in `CD_RECIPE`), "pcd"
+            (`BernoulliRBM.fit`, PCD-10, Adam with a cosine-decayed learning
+            rate) or "exact". Defaults to "pcd".
+        epochs: CD/PCD epochs. Defaults to `None` (60).
         steps: exact-likelihood steps. Defaults to `2000`.
-        learning_rate: Defaults to `None` (1e-2 for PCD, 0.2 for exact).
+        learning_rate: Defaults to `None` (0.2 for CD, 1e-2 for PCD, 0.2 for exact).
+        k, batch_size, momentum: CD only. Defaults to `None` (`CD_RECIPE`).
         gibbs_steps: sweeps of each RBM sampling chain. Defaults to `500`.
+        from_data: also run chains started at Monte Carlo configurations
+            (`rbm_from_data`), to check that the sampler has mixed. Defaults
+            to `None` (for L > 4).
+        kl: for L > 4, estimate KL(p_T || q) per spin on held-out Monte Carlo
+            samples (`models.rbm_kl_estimate`). Defaults to `None` (for L > 4).
         seed: int. Defaults to `0`.
         cache_dir: for the Monte Carlo data. Defaults to `None`.
 
     Returns:
         A list with one dict per temperature: `temperature`, `mc` and `rbm`
-        (name -> (value, error)), `exact` (L <= 4), `kl` (L <= 4), `seconds`.
+        (name -> (value, error)), `exact`, `rbm_exact` and `kl` (L <= 4),
+        `rbm_from_data` and `kl_per_spin` (L > 4 by default), `train_seconds`,
+        `seconds`.
     """
     temps = lattice.check_temperatures(temperatures)
+    big = L > exact.MAX_EXACT_L
+    from_data = big if from_data is None else bool(from_data)
+    kl = big if kl is None else bool(kl)
     train = data.generate(L, temps, n_train, seed=seed, cache_dir=cache_dir)
     rows = []
     for T in temps:
@@ -102,16 +148,27 @@ def rbm_temperature_scan(
                 rbm, spins, steps=steps, learning_rate=learning_rate or 0.2
             )
         elif fit == "pcd":
-            rbm = _fit_rbm_pcd(x, n_hidden, epochs, seed, learning_rate or 1e-2)
+            rbm = _fit_rbm_pcd(x, n_hidden, epochs or 60, seed, learning_rate or 1e-2)
+        elif fit == "cd":
+            rbm = _fit_rbm_cd(
+                spins, n_hidden, seed, k=k, epochs=epochs, batch_size=batch_size,
+                learning_rate=learning_rate, momentum=momentum,
+            )
         else:
-            raise ValueError(f"`fit` must be 'pcd' or 'exact'. Received: fit={fit!r}")
-        mc = sampler.sample_ising(L, T, n_model_samples, seed=seed + 1).observables()
+            raise ValueError(f"`fit` must be 'cd', 'pcd' or 'exact'. Received: fit={fit!r}")
+        train_seconds = time.perf_counter() - start
+        held_out = sampler.sample_ising(L, T, n_model_samples, seed=seed + 1)
+        mc = held_out.observables()
         est = models.sample_observables(rbm, n_model_samples, T, seed=seed + 2, gibbs_steps=gibbs_steps)
-        row = {
-            "temperature": float(T),
-            "mc": {k: tuple(map(float, mc[k])) for k in SCAN_OBSERVABLES},
-            "rbm": {k: tuple(map(float, est[k])) for k in SCAN_OBSERVABLES},
-        }
+        row = {"temperature": float(T), "mc": _pairs(mc), "rbm": _pairs(est)}
+        if from_data:
+            start_states = (held_out.spins + 1) // 2
+            row["rbm_from_data"] = _pairs(
+                models.sample_observables(
+                    rbm, n_model_samples, T, seed=seed + 3, gibbs_steps=gibbs_steps,
+                    initial=start_states,
+                )
+            )
         if L <= exact.MAX_EXACT_L:
             ex = exact.exact_observables(L, T)
             row["exact"] = {k: float(ex[k]) for k in SCAN_OBSERVABLES}
@@ -119,9 +176,90 @@ def rbm_temperature_scan(
                 k: float(v) for k, v in models.rbm_exact_observables(rbm, T).items() if k in SCAN_OBSERVABLES
             }
             row["kl"] = models.rbm_exact_kl(rbm, T)
+        elif kl:
+            row.update(_kl_per_spin(rbm, held_out.spins, T, seed))
+        row["train_seconds"] = train_seconds
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
     return rows
+
+
+def _kl_per_spin(rbm, spins, T, seed):
+    from keras_genmodels.rbm import default_ais_schedule
+
+    est = models.rbm_kl_estimate(
+        rbm, spins, T, betas=default_ais_schedule(0.3), n_chains=200, seed=seed
+    )
+    n = spins.shape[1] ** 2
+    return {
+        "kl_per_spin": est["kl_per_spin"],
+        "kl_per_spin_error": float(np.hypot(est["kl_error"], est["log_z_error"]) / n),
+    }
+
+
+def hidden_units_scan_sampled(
+    L,
+    temperatures,
+    hidden_sizes=(4, 8, 16, 32, 64),
+    *,
+    n_train=20000,
+    n_model_samples=5000,
+    gibbs_steps=500,
+    seed=0,
+    cache_dir=None,
+    **recipe,
+):
+    """Accuracy of CD-trained RBMs vs hidden units and temperature, any L.
+
+    For each T: `n_train` Monte Carlo configurations, one RBM per number of
+    hidden units trained by `models.fit_rbm_ising` (`CD_RECIPE`, overridable
+    by `recipe`: k, epochs, batch_size, learning_rate, momentum); then the
+    relative error (RBM samples / Monte Carlo - 1) of e, <|m|>, c and chi, and
+    KL(p_T || q) per spin on held-out Monte Carlo samples
+    (`models.rbm_kl_estimate`: Kaufman's log Z_T; log Z_q exact for <= 20
+    hidden units, else AIS).
+
+    Returns:
+        A dict: `temperatures` (n_T,), `hidden_sizes` (n_H,), `mc` (per T,
+        name -> (value, error)), `relative_error` name -> (n_T, n_H),
+        `error_bar` name -> (n_T, n_H) (the statistical error of that
+        relative error), `kl_per_spin` and `kl_per_spin_error` (n_T, n_H),
+        `seconds` (n_T, n_H).
+    """
+    temps = lattice.check_temperatures(temperatures)
+    hidden_sizes = [int(h) for h in hidden_sizes]
+    train = data.generate(L, temps, n_train, seed=seed, cache_dir=cache_dir)
+    shape = (len(temps), len(hidden_sizes))
+    rel = {k: np.full(shape, np.nan) for k in SCAN_OBSERVABLES}
+    bar = {k: np.full(shape, np.nan) for k in SCAN_OBSERVABLES}
+    kl, kl_err, seconds = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape)
+    mc_rows = []
+    for i, T in enumerate(temps):
+        held_out = sampler.sample_ising(L, T, n_model_samples, seed=seed + 1)
+        mc = held_out.observables()
+        mc_rows.append(_pairs(mc))
+        for j, h in enumerate(hidden_sizes):
+            start = time.perf_counter()
+            rbm = _fit_rbm_cd(train.at(T), h, seed, **recipe)
+            est = models.sample_observables(rbm, n_model_samples, T, seed=seed + 2, gibbs_steps=gibbs_steps)
+            for k in SCAN_OBSERVABLES:
+                # (a ± σ_a) / (b ± σ_b) - 1, error sqrt(σ_a² + (a/b)² σ_b²) / |b|.
+                a, b = np.float64(est[k].value), np.float64(mc[k].value)
+                rel[k][i, j] = a / b - 1
+                bar[k][i, j] = np.hypot(est[k].error, a / b * mc[k].error) / abs(b)
+            d = _kl_per_spin(rbm, held_out.spins, T, seed)
+            kl[i, j], kl_err[i, j] = d["kl_per_spin"], d["kl_per_spin_error"]
+            seconds[i, j] = time.perf_counter() - start
+    return {
+        "temperatures": temps,
+        "hidden_sizes": np.asarray(hidden_sizes),
+        "mc": mc_rows,
+        "relative_error": rel,
+        "error_bar": bar,
+        "kl_per_spin": kl,
+        "kl_per_spin_error": kl_err,
+        "seconds": seconds,
+    }
 
 
 def hidden_units_scan(
@@ -258,14 +396,26 @@ def main(argv=None):
     rbm.add_argument("--L", type=int, default=8)
     rbm.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.0, lattice.T_C, 2.5, 3.0])
     rbm.add_argument("--n-hidden", type=int, default=64)
-    rbm.add_argument("--fit", choices=["pcd", "exact"], default="pcd")
-    rbm.add_argument("--epochs", type=int, default=60)
-    rbm.add_argument("--n-train", type=int, default=10000)
+    rbm.add_argument("--fit", choices=["cd", "pcd", "exact"], default="cd")
+    rbm.add_argument("--n-train", type=int, default=20000)
     rbm.add_argument("--n-model-samples", type=int, default=10000)
-    hid = sub.add_parser("hidden", help="exact KL vs hidden units and T at L = 4")
+    rbm.add_argument("--gibbs-steps", type=int, default=None, help="default 500 for L <= 4, else 1000")
+    hid = sub.add_parser("hidden", help="RBM accuracy vs hidden units and T (exact KL at L = 4)")
+    hid.add_argument("--L", type=int, default=4)
     hid.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.0, lattice.T_C, 2.5, 3.0])
-    hid.add_argument("--hidden", type=int, nargs="+", default=[2, 4, 8, 16])
-    hid.add_argument("--steps", type=int, default=2000)
+    hid.add_argument("--hidden", type=int, nargs="+", default=None,
+                     help="default 2 4 8 16 at L = 4, 4 8 16 32 64 otherwise")
+    hid.add_argument("--steps", type=int, default=2000, help="exact-likelihood steps (L = 4)")
+    hid.add_argument("--n-train", type=int, default=None,
+                     help="default 200000 at L = 4 (exact fit), 20000 otherwise (CD)")
+    hid.add_argument("--n-model-samples", type=int, default=5000)
+    hid.add_argument("--gibbs-steps", type=int, default=500)
+    for p in (rbm, hid):
+        p.add_argument("--epochs", type=int, default=None, help="CD/PCD epochs (default 60)")
+        p.add_argument("--k", type=int, default=None, help=f"CD-k (default {CD_RECIPE['k']})")
+        p.add_argument("--batch-size", type=int, default=None)
+        p.add_argument("--learning-rate", type=float, default=None)
+        p.add_argument("--momentum", type=float, default=None)
     chk = sub.add_parser("check", help="Monte Carlo vs exact enumeration at L = 4")
     chk.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.269, 3.0])
     chk.add_argument("--n", type=int, default=100_000)
@@ -281,11 +431,23 @@ def main(argv=None):
         out = rbm_temperature_scan(
             args.L, args.temperatures, n_hidden=args.n_hidden, fit=args.fit, epochs=args.epochs,
             n_train=args.n_train, n_model_samples=args.n_model_samples, seed=args.seed,
+            k=args.k, batch_size=args.batch_size, learning_rate=args.learning_rate,
+            momentum=args.momentum, gibbs_steps=args.gibbs_steps or (500 if args.L <= 4 else 1000),
         )
     elif args.study == "check":
         out = monte_carlo_check(args.temperatures, args.n, seed=args.seed)
+    elif args.study == "hidden" and args.L <= exact.MAX_EXACT_L:
+        if args.L != 4:
+            parser.error(f"the exact hidden-units scan is for L = 4. Received: --L {args.L}")
+        out = hidden_units_scan(args.temperatures, args.hidden or [2, 4, 8, 16], steps=args.steps,
+                                n_train=args.n_train or 200_000, seed=args.seed)
     elif args.study == "hidden":
-        out = hidden_units_scan(args.temperatures, args.hidden, steps=args.steps, seed=args.seed)
+        out = hidden_units_scan_sampled(
+            args.L, args.temperatures, args.hidden or [4, 8, 16, 32, 64],
+            n_train=args.n_train or 20000, n_model_samples=args.n_model_samples,
+            gibbs_steps=args.gibbs_steps, seed=args.seed, k=args.k, epochs=args.epochs,
+            batch_size=args.batch_size, learning_rate=args.learning_rate, momentum=args.momentum,
+        )
     else:
         res = vae_scan(args.L, data.temperature_grid(16, 1.0, 3.5), n_per_temperature=args.n,
                        epochs=args.epochs, seed=args.seed)

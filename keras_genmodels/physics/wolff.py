@@ -44,7 +44,7 @@ class Wolff:
         self.L = lattice.check_lattice_size(L)
         self.temperature = lattice.check_temperature(temperature)
         self.p_add = 1.0 - math.exp(-2.0 / self.temperature)
-        spins = np.asarray(spins, dtype=np.int8)
+        spins = lattice.check_configurations(spins, L=self.L, name="spins")
         self.n_replicas = spins.shape[0]
         self.n_sites = self.L * self.L
         self.state = spins.reshape(-1).copy()  # (R * N,), replica-major

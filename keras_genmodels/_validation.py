@@ -11,27 +11,57 @@ import numbers
 import numpy as np
 
 
-def check_positive_int(name, value):
-    """Return `value` if it is an int > 0, else raise `ValueError`."""
+def check_positive_int(name, value, max_value=None):
+    """Return `value` if it is an int > 0 (and <= `max_value`), else raise `ValueError`.
+
+    `max_value` bounds sizes that would otherwise ask for absurd amounts of
+    memory (e.g. `n_hidden=10**12`) before anything is allocated.
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Integral)
         or value < 1
+        or (max_value is not None and value > max_value)
     ):
-        raise ValueError(
-            f"`{name}` must be a positive int. Received: {name}={value!r}"
-        )
+        what = "a positive int" + (f" <= {max_value}" if max_value is not None else "")
+        raise ValueError(f"`{name}` must be {what}. Received: {name}={value!r}")
     return int(value)
+
+
+# Keras keeps a seed in an int64 state; the models also use `seed + 1`.
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 2
+
+
+def check_seed(name, value, allow_none=True):
+    """Return `value` as a Python int (or `None`) if it is a valid random seed.
+
+    A seed must be an int (not a bool) that fits Keras's int64 seed state,
+    i.e. lie in [-2**63, 2**63 - 2].
+    """
+    ok = (allow_none and value is None) or (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, (bool, np.bool_))
+        and SEED_MIN <= value <= SEED_MAX
+    )
+    if not ok:
+        what = "None or an int" if allow_none else "an int"
+        raise ValueError(
+            f"`{name}` must be {what} in [-2**63, 2**63 - 2]. Received: {name}={value!r}"
+        )
+    return None if value is None else int(value)
 
 
 def check_positive_float(name, value, allow_zero=False):
     """Return `value` as float if it is finite and > 0 (or >= 0)."""
-    ok = (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (value >= 0 if allow_zero else value > 0)
-    )
+    try:
+        ok = (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, (bool, np.bool_))
+            and math.isfinite(value)
+            and (value >= 0 if allow_zero else value > 0)
+        )
+    except OverflowError:  # an int too large for a float, e.g. 10**400
+        ok = False
     if not ok:
         what = "a finite float >= 0" if allow_zero else "a finite float > 0"
         raise ValueError(f"`{name}` must be {what}. Received: {name}={value!r}")
@@ -47,7 +77,11 @@ def check_bool(name, value):
 
 def check_choice(name, value, choices):
     """Return `value` if it is one of `choices`, else raise `ValueError`."""
-    if value not in choices:
+    try:
+        known = value in choices
+    except TypeError:  # an unhashable value tested against a set
+        known = False
+    if not known:
         raise ValueError(
             f"`{name}` must be one of {sorted(choices)}. Received: {name}={value!r}"
         )
@@ -62,6 +96,7 @@ def check_array(
     max_value=None,
     binary=False,
     allow_empty=False,
+    check_finite=True,
 ):
     """Validate an array-like eagerly and return it as a NumPy array.
 
@@ -73,6 +108,8 @@ def check_array(
         min_value, max_value: inclusive value range, or `None`.
         binary: if `True`, every value must be 0 or 1.
         allow_empty: whether a batch of zero examples is accepted.
+        check_finite: whether NaN/Inf values are refused here (`False` when a
+            graph assertion checks them later, e.g. in a model's `train_step`).
     """
     try:
         arr = np.asarray(x)
@@ -86,6 +123,11 @@ def check_array(
         raise ValueError(
             f"`{name}` must be a numeric array. Received dtype={arr.dtype}"
         )
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(
+            f"`{name}` must be a real (not complex) numeric array. "
+            f"Received dtype={arr.dtype}"
+        )
     if feature_shape is not None:
         expected = tuple(feature_shape)
         if arr.ndim != len(expected) + 1 or tuple(arr.shape[1:]) != expected:
@@ -97,7 +139,7 @@ def check_array(
         if allow_empty:
             return arr
         raise ValueError(f"`{name}` must not be empty. Received: shape={arr.shape}")
-    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+    if check_finite and np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
         n_bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(
             f"`{name}` must contain only finite values. "

@@ -96,12 +96,20 @@ def export_model(model, out_dir, version=None, model_name=None, overwrite=False,
         FileExistsError: the version folder exists, is not empty, and
             `overwrite` is `False`.
     """
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise ValueError(f"`out_dir` must be a folder path. Received: out_dir={out_dir!r}")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(
+            f"`out_dir` must be a folder (TF Serving's model base path). Received: "
+            f"out_dir={os.fspath(out_dir)!r}, which is a file."
+        )
     source = None
     if isinstance(model, (str, os.PathLike)):
         source = os.fspath(model)
         if model_name is None:
             model_name = os.path.splitext(os.path.basename(source))[0]
         model = _load(source)
+    endpoints = _endpoints(model)  # raises for a model that is not ours
     if model_name is None:
         model_name = getattr(model, "name", None)
     if not isinstance(model_name, str) or not _MODEL_NAME.match(model_name):
@@ -112,7 +120,6 @@ def export_model(model, out_dir, version=None, model_name=None, overwrite=False,
     if version is not None:
         version = v.check_positive_int("version", version)
     overwrite = v.check_bool("overwrite", overwrite)
-    endpoints = _endpoints(model)  # raises for a model that is not ours
 
     model_dir = os.path.join(os.fspath(out_dir), model_name)
     if version is None:
@@ -357,7 +364,11 @@ def _rbm_endpoints(model):
     v_spec = tf.TensorSpec([None, big_d], tf.float32, name="v")
     scalar = lambda name: tf.TensorSpec([], tf.int32, name=name)  # noqa: E731
     # The chains' starting distribution (model.sample's base-rate model), as constants.
-    base = {k: np.asarray(val) for k, val in model._ais_base(None).items() if k != "log_z"}
+    base = {
+        k: np.asarray(val)
+        for k, val in model._ais_base(None).items()
+        if k not in ("log_z", "kernel_t")  # W^T is read from the variable instead
+    }
     bernoulli_units = isinstance(model, BernoulliRBM)
 
     def cast_in(v):

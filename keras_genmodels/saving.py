@@ -27,11 +27,11 @@ def save_model(model, filepath, overwrite=True):
     Returns:
         The path written, as a string.
     """
-    filepath = os.fspath(filepath)
-    if not filepath.endswith(".keras"):
+    if not isinstance(model, keras.layers.Layer):
         raise ValueError(
-            "`filepath` must end in `.keras`. " f"Received: filepath={filepath!r}"
+            f"`model` must be a keras.Model. Received: {type(model).__name__}"
         )
+    filepath = _check_extension(filepath)
     if os.path.exists(filepath) and not overwrite:
         raise FileExistsError(
             f"Refusing to overwrite {filepath!r}: pass overwrite=True to replace it."
@@ -66,12 +66,31 @@ def _umask():
     return mask
 
 
+def _check_extension(filepath):
+    """`filepath` as a str if it names a `.keras` file, else raise `ValueError`."""
+    if not isinstance(filepath, (str, bytes, os.PathLike)):
+        raise ValueError(
+            "`filepath` must be a path ending in `.keras`. "
+            f"Received: filepath={filepath!r}"
+        )
+    filepath = os.fsdecode(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError(
+            "`filepath` must end in `.keras`. " f"Received: filepath={filepath!r}"
+        )
+    return filepath
+
+
 def _check_archive(filepath):
     """Raise `ValueError` unless `filepath` is a complete `.keras` archive."""
     if not os.path.exists(filepath):
         raise FileNotFoundError(
             f"Expected a `.keras` model file. Received a path that does not exist: "
             f"{filepath!r}"
+        )
+    if os.path.isdir(filepath):
+        raise ValueError(
+            f"Expected a `.keras` model file. Received a folder: {filepath!r}"
         )
     if not zipfile.is_zipfile(filepath):
         size = os.path.getsize(filepath)
@@ -101,6 +120,13 @@ def _check_archive(filepath):
         )
 
 
+def _holds_ours(layer):
+    """Whether `layer` or one of its sub-layers is a keras_genmodels class."""
+    if any(c.__module__.startswith("keras_genmodels.") for c in type(layer).__mro__):
+        return True
+    return any(_holds_ours(sub) for sub in getattr(layer, "layers", ()) if sub is not layer)
+
+
 def load_model(filepath, safe_mode=True, compile=True):
     """Load a keras_genmodels model from a `.keras` file, with clear errors.
 
@@ -108,10 +134,33 @@ def load_model(filepath, safe_mode=True, compile=True):
         filepath: path of a `.keras` file.
         safe_mode: passed to `keras.saving.load_model`. Defaults to `True`.
         compile: whether to restore the optimizer. Defaults to `True`.
+
+    Raises:
+        FileNotFoundError: no file at `filepath`.
+        ValueError: `filepath` does not end in `.keras`, is a folder, is not a
+            complete `.keras` archive, holds a config that cannot be
+            deserialised (an unknown class, bad arguments), or holds a model
+            with no keras_genmodels class in it (a plain Keras model).
     """
-    filepath = os.fspath(filepath)
+    filepath = _check_extension(filepath)
     _check_archive(filepath)
     # Importing the package registers every serialisable class.
     import keras_genmodels  # noqa: F401
 
-    return keras.saving.load_model(filepath, safe_mode=safe_mode, compile=compile)
+    try:
+        model = keras.saving.load_model(filepath, safe_mode=safe_mode, compile=compile)
+    except Exception as e:  # Keras raises TypeError, KeyError, JSON errors, ...
+        detail = " ".join(str(e).split())  # one line, for the command line
+        if len(detail) > 400:
+            detail = detail[:400] + " ..."
+        raise ValueError(
+            f"Expected a `.keras` file holding a keras_genmodels model. Received "
+            f"{filepath!r}, which could not be loaded ({type(e).__name__}: {detail})"
+        ) from e
+    if not _holds_ours(model):
+        raise ValueError(
+            "Expected a keras_genmodels model (VAE, BernoulliRBM, GaussianBernoulliRBM, "
+            f"...) in {filepath!r}. Received a {type(model).__module__}."
+            f"{type(model).__name__}; load it with keras.saving.load_model instead."
+        )
+    return model

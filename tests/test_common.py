@@ -51,7 +51,7 @@ def _rbm_case(cls, **kwargs):
         return model
 
     x = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
-    if cls.__name__ == "BernoulliRBM":
+    if cls.__name__ in ("BernoulliRBM", "TemperedBernoulliRBM"):
         x = (x > 0.5).astype("float32")
     return make(), make, x, x
 
@@ -68,6 +68,7 @@ CASES = {
     "keras_genmodels>VAE": lambda: _vae_case(architecture="mlp", latent_dim=2, hidden_units=(8,)),
     "keras_genmodels>BernoulliRBM": lambda: _rbm("BernoulliRBM", persistent=True, n_chains=16),
     "keras_genmodels>GaussianBernoulliRBM": lambda: _rbm("GaussianBernoulliRBM", learn_variance=True),
+    "keras_genmodels>TemperedBernoulliRBM": lambda: _rbm("TemperedBernoulliRBM", n_chains=8, n_temperatures=3),
 }
 
 

@@ -18,16 +18,24 @@ from keras_genmodels import _validation as v
 from keras_genmodels.vae import losses
 
 
-def _batches(data, batch_size):
+def _check_model(model):
+    from keras_genmodels.vae.model import VAE
+
+    if not isinstance(model, VAE):
+        raise ValueError(f"`model` must be a VAE. Received: {type(model).__name__}")
+
+
+def _batches(data, batch_size, model):
     """Yield float32 NumPy batches of x from an array or a `tf.data.Dataset`."""
     if hasattr(data, "as_numpy_iterator"):
         for item in data.as_numpy_iterator():
             x = item[0] if isinstance(item, tuple) else item
             yield np.asarray(x, dtype="float32")
         return
-    x = np.asarray(data)
+    # Shape, dtype, emptiness and finiteness here; the value range in `encode`.
+    x = v.check_array("data", data, feature_shape=model.data_shape, allow_empty=True)
     if x.shape[0] == 0:
-        raise ValueError(f"Expected at least one example. Received: shape={x.shape}")
+        raise ValueError(f"`data` must hold at least one example. Received: shape={x.shape}")
     for start in range(0, x.shape[0], batch_size):
         yield x[start : start + batch_size].astype("float32")
 
@@ -56,10 +64,11 @@ def elbo(model, data, num_samples=1, batch_size=500):
         dict with `mean`, `stderr`, `n`, `per_example` (NumPy), plus the means
         of `reconstruction_loss` and `kl_loss`.
     """
+    _check_model(model)
     num_samples = v.check_positive_int("num_samples", num_samples)
     batch_size = v.check_positive_int("batch_size", batch_size)
     values, recs, kls = [], [], []
-    for x in _batches(data, batch_size):
+    for x in _batches(data, batch_size, model):
         z_mean, z_log_var = model.encode(x)
         kl = losses.kl_standard_normal(z_mean, z_log_var)
         rec = 0.0
@@ -97,11 +106,12 @@ def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max
         dict with `mean` (L_K averaged over examples; −mean estimates the NLL),
         `stderr`, `n`, `per_example`.
     """
+    _check_model(model)
     num_samples = v.check_positive_int("num_samples", num_samples)
     batch_size = v.check_positive_int("batch_size", batch_size)
     max_decodes = v.check_positive_int("max_decodes", max_decodes)
     values = []
-    for x in _batches(data, batch_size):
+    for x in _batches(data, batch_size, model):
         b = x.shape[0]
         z_mean, z_log_var = model.encode(x)
         chunk = max(1, min(num_samples, max_decodes // b))

@@ -3,6 +3,10 @@
 import keras
 from keras import ops
 
+from keras_genmodels._validation import check_seed
+
+from keras_genmodels.distribute import ReplicaSeedGenerator
+
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
 class Sampling(keras.layers.Layer):
@@ -11,7 +15,10 @@ class Sampling(keras.layers.Layer):
         h = μ + exp(½ log σ²) ⊙ ε,   ε ~ N(0, I)
 
     The noise comes from a `keras.random.SeedGenerator`, so a layer built with
-    the same seed draws the same sequence of ε.
+    the same seed draws the same sequence of ε. Under a `tf.distribute`
+    strategy the replica id is folded into each draw's seed
+    (`keras_genmodels.distribute.ReplicaSeedGenerator`), so that replicas draw
+    independent noise for their shards of the batch.
 
     Args:
         seed: int or `None`. Seed of the noise generator. Defaults to `None`.
@@ -31,13 +38,25 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = check_seed("seed", seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
 
     def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            length = len(inputs) if isinstance(inputs, (list, tuple)) else 1
+            raise ValueError(
+                "`Sampling` expects a pair [z_mean, z_log_var]. Received: "
+                f"{type(inputs).__name__} of length {length}"
+            )
         z_mean, z_log_var = inputs
+        mean_shape, log_var_shape = tuple(z_mean.shape), tuple(z_log_var.shape)
+        if len(mean_shape) != len(log_var_shape) or any(
+            a is not None and b is not None and a != b for a, b in zip(mean_shape, log_var_shape)
+        ):
+            raise ValueError(
+                "`z_mean` and `z_log_var` must have the same shape. "
+                f"Received: {mean_shape} and {log_var_shape}"
+            )
         epsilon = keras.random.normal(
             ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
         )

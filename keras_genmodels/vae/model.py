@@ -8,11 +8,20 @@ import numpy as np
 from keras import ops
 
 from keras_genmodels import _validation as v
+from keras_genmodels import distribute
 from keras_genmodels.vae import losses
 from keras_genmodels.vae.layers import Sampling
 from keras_genmodels.vae.networks import ARCHITECTURES, build_networks
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+
+# log σ² of Q(h|x) is clipped to this range: σ from e^-15 ≈ 3e-7 to e^10 ≈ 2e4,
+# so that exp(log σ²) in the KL and in the reparameterisation neither
+# overflows float32 (e^89) nor vanishes, whatever an untrained encoder outputs.
+LOG_VAR_RANGE = (-30.0, 20.0)
+# The largest latent or hidden layer accepted (sizes beyond it are typos that
+# would otherwise ask TensorFlow for absurd amounts of memory).
+MAX_UNITS = 2**20
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
@@ -27,7 +36,14 @@ class VAE(keras.Model):
              = reconstruction_loss + β · kl_loss,
 
     which for β = 1 is the negative ELBO in nats. The KL term is the closed
-    form −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²).
+    form −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²). The encoder's log σ² is clipped
+    to [−30, 20] (`LOG_VAR_RANGE`) so that σ² = exp(log σ²) stays finite.
+
+    Under a `tf.distribute` strategy (build and compile inside
+    `strategy.scope()`), each replica's loss is its examples' summed loss over
+    the global batch size, so the all-reduced gradient is that of the global
+    batch's mean; the metrics are means over the global batch, and each
+    replica draws its own noise ε.
 
     Likelihoods:
     - `"bernoulli"`: p(x|h) = Π_i Bernoulli(x_i | sigmoid(l_i(h))), computed from
@@ -93,19 +109,16 @@ class VAE(keras.Model):
         v.check_choice("architecture", architecture, ARCHITECTURES + ("custom",))
         self.sigma2 = v.check_positive_float("sigma2", sigma2)
         self.beta = v.check_positive_float("beta", beta, allow_zero=True)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
+        seed = v.check_seed("seed", seed)
         if (encoder is None) != (decoder is None):
             raise ValueError(
                 "Pass both `encoder` and `decoder`, or neither. Received: "
                 f"encoder={type(encoder).__name__}, decoder={type(decoder).__name__}"
             )
         if encoder is None:
-            latent_dim = v.check_positive_int("latent_dim", latent_dim)
+            latent_dim = v.check_positive_int("latent_dim", latent_dim, max_value=MAX_UNITS)
             data_shape = _check_data_shape(data_shape)
-            hidden_units = tuple(
-                v.check_positive_int("hidden_units[i]", u) for u in hidden_units
-            )
+            hidden_units = _check_hidden_units(hidden_units)
             encoder, decoder = build_networks(architecture, data_shape, latent_dim, hidden_units)
         self.encoder = encoder
         self.decoder = decoder
@@ -132,8 +145,13 @@ class VAE(keras.Model):
 
         The optimizer's slot variables are built here, eagerly, so that a first
         `fit` that fails on bad input leaves no variable to be created inside a
-        later trace of the training step.
+        later trace of the training step. Under a `tf.distribute` strategy with
+        several replicas, `steps_per_execution` is set to 1 and `jit_compile`
+        to `False` (see `keras_genmodels.distribute.supported_compile_arguments`).
         """
+        kwargs = distribute.supported_compile_arguments(
+            kwargs, getattr(self, "distribute_strategy", None)
+        )
         super().compile(optimizer=optimizer, **kwargs)
         self.optimizer.build(self.trainable_variables)
 
@@ -169,10 +187,21 @@ class VAE(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = copy.deepcopy(config)  # deserialisation consumes nested dicts
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        config["data_shape"] = tuple(config["data_shape"])
-        config["hidden_units"] = tuple(config["hidden_units"])
+        for key in ("encoder", "decoder", "data_shape", "hidden_units"):
+            if key not in config:
+                raise ValueError(
+                    f"A VAE config must have the key `{key}`. Received keys: {sorted(config)}"
+                )
+        for key in ("encoder", "decoder"):
+            if config[key] is not None:
+                if not isinstance(config[key], dict):
+                    raise ValueError(
+                        f"`{key}` in a VAE config must be a serialized keras.Model. "
+                        f"Received: {key}={config[key]!r}"
+                    )
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        config["data_shape"] = _check_data_shape(config["data_shape"])
+        config["hidden_units"] = _check_hidden_units(config["hidden_units"])
         return cls(**config)
 
     # ------------------------------------------------------------ the math
@@ -181,6 +210,12 @@ class VAE(keras.Model):
         if self.likelihood == "bernoulli":
             return ops.sigmoid(params)
         return params
+
+    def _posterior(self, x, training=False):
+        """(μ, log σ²) of Q(h|x) in float32, log σ² clipped to `LOG_VAR_RANGE`."""
+        z_mean, z_log_var = self.encoder(x, training=training)
+        z_log_var = ops.clip(ops.cast(z_log_var, "float32"), *LOG_VAR_RANGE)
+        return ops.cast(z_mean, "float32"), z_log_var
 
     def log_likelihood(self, x, params):
         """log p(x|h) per example, from the decoder's output `params`."""
@@ -203,9 +238,7 @@ class VAE(keras.Model):
         Returns:
             A dict of `(batch,)` tensors: `loss`, `reconstruction_loss`, `kl_loss`.
         """
-        z_mean, z_log_var = self.encoder(x, training=training)
-        z_mean = ops.cast(z_mean, "float32")
-        z_log_var = ops.cast(z_log_var, "float32")
+        z_mean, z_log_var = self._posterior(x, training=training)
         h = self.sampling([z_mean, z_log_var])
         reconstruction_loss = -self.log_likelihood(x, self.decoder(h, training=training))
         kl_loss = losses.kl_standard_normal(z_mean, z_log_var)
@@ -219,7 +252,7 @@ class VAE(keras.Model):
         self.loss_tracker.update_state(terms["loss"])
         self.reconstruction_loss_tracker.update_state(terms["reconstruction_loss"])
         self.kl_loss_tracker.update_state(terms["kl_loss"])
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.step_outputs({m.name: m.result() for m in self.metrics})
 
     # ------------------------------------------- TensorFlow training steps
     def _prepare_batch(self, data):
@@ -251,15 +284,43 @@ class VAE(keras.Model):
             )
         return x
 
+    def fit(self, x=None, y=None, batch_size=None, **kwargs):
+        """`keras.Model.fit`, with NumPy (or list) data checked up front.
+
+        The dtype (real numbers), the rank, an empty array and `batch_size`
+        give a `ValueError` naming what was expected and received before any
+        tracing; the per-example shape, NaN/Inf and the [0, 1] range of
+        Bernoulli data are checked in the step (for datasets too).
+        """
+        if batch_size is not None:
+            batch_size = v.check_positive_int("batch_size", batch_size)
+        if isinstance(x, (np.ndarray, list)):
+            x = v.check_array("x", x, check_finite=False)
+            if x.ndim != len(self.data_shape) + 1:
+                raise ValueError(
+                    f"{type(self).__name__} expects batches of shape "
+                    f"(batch, {', '.join(map(str, self.data_shape))}). Received: shape={x.shape}"
+                )
+        return super().fit(x, y, batch_size=batch_size, **kwargs)
+
     def train_step(self, data):
+        """One gradient step on the ELBO loss; returns the metrics.
+
+        On R replicas with shards of n_r examples (N = Σ_r n_r), replica r
+        differentiates L_r = Σ_{i ∈ r} loss_i / N (+ the layers' penalties / R);
+        the optimizer sums the replicas' gradients, which gives the gradient of
+        the global batch's mean loss, as on one device.
+        """
         import tensorflow as tf
 
         x = self._prepare_batch(data)
+        global_batch = distribute.global_batch_size(tf.shape(x)[0])
         with tf.GradientTape() as tape:
             terms = self.compute_elbo_terms(x, training=True)
-            loss = tf.reduce_mean(terms["loss"])
+            loss = tf.reduce_sum(terms["loss"]) / global_batch
             if self.losses:
-                loss = loss + tf.add_n(self.losses)
+                loss = loss + distribute.scale_loss_for_distribution(tf.add_n(self.losses))
+            loss = self.optimizer.scale_loss(loss)
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(grads, self.trainable_weights)
         return self._update_trackers(terms)
@@ -281,9 +342,11 @@ class VAE(keras.Model):
         return ops.cast(ops.convert_to_tensor(x), "float32")
 
     def encode(self, x):
-        """Parameters of Q(h|x): returns `(z_mean, z_log_var)`, each `(batch, latent_dim)`."""
-        z_mean, z_log_var = self.encoder(self._check_input(x), training=False)
-        return ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
+        """Parameters of Q(h|x): returns `(z_mean, z_log_var)`, each `(batch, latent_dim)`.
+
+        `z_log_var` is clipped to `LOG_VAR_RANGE`, as in training.
+        """
+        return self._posterior(self._check_input(x), training=False)
 
     def decode(self, h):
         """Mean of p(x|h), E[x|h], for latents `h` of shape `(batch, latent_dim)`."""
@@ -306,7 +369,7 @@ class VAE(keras.Model):
             seed: int for reproducible samples, or `None` to use the model's
                 own seed generator. Defaults to `None`.
         """
-        n = v.check_positive_int("n", n)
+        n = v.check_positive_int("n", n, max_value=2**31 - 1)
         h = keras.random.normal(
             (n, self.latent_dim),
             seed=self.sample_seed_generator if seed is None else seed,
@@ -314,10 +377,26 @@ class VAE(keras.Model):
         return self.decode(h)
 
 
+def _check_hidden_units(hidden_units):
+    """`hidden_units` as a tuple of positive ints (each at most `MAX_UNITS`)."""
+    if isinstance(hidden_units, (str, bytes, dict)) or not hasattr(hidden_units, "__iter__"):
+        raise ValueError(
+            "`hidden_units` must be a sequence of positive ints. "
+            f"Received: hidden_units={hidden_units!r}"
+        )
+    return tuple(
+        v.check_positive_int("hidden_units[i]", u, max_value=MAX_UNITS) for u in hidden_units
+    )
+
+
 def _check_data_shape(data_shape):
     try:
         shape = tuple(int(d) for d in data_shape)
-    except TypeError:
+        if isinstance(data_shape, (str, bytes)) or any(
+            isinstance(d, bool) or int(d) != d for d in data_shape
+        ):
+            shape = None
+    except (TypeError, ValueError, OverflowError):
         shape = None
     if not shape or any(d < 1 for d in shape):
         raise ValueError(

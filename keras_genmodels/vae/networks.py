@@ -14,9 +14,12 @@ Two architectures:
 """
 
 import math
+import numbers
 
 import keras
 from keras import layers
+
+from keras_genmodels._validation import check_positive_int
 
 ARCHITECTURES = ("conv", "mlp")
 
@@ -69,7 +72,28 @@ def mlp_decoder(data_shape, latent_dim, hidden_units=(512, 256), name="decoder")
 
 def build_networks(architecture, data_shape, latent_dim, hidden_units=(512, 256)):
     """Return `(encoder, decoder)` for an architecture name."""
-    data_shape = tuple(data_shape)
+    received = data_shape
+    try:
+        data_shape = tuple(data_shape)
+    except TypeError:
+        data_shape = None
+    if not data_shape or any(
+        isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in data_shape
+    ):
+        raise ValueError(
+            "`data_shape` must be a non-empty tuple of positive ints. "
+            f"Received: data_shape={received!r}"
+        )
+    check_positive_int("latent_dim", latent_dim)
+    try:
+        hidden_units = tuple(hidden_units)
+    except TypeError:
+        raise ValueError(
+            "`hidden_units` must be a sequence of positive ints. "
+            f"Received: hidden_units={hidden_units!r}"
+        ) from None
+    for units in hidden_units:
+        check_positive_int("hidden_units[i]", units)
     if architecture == "conv":
         if len(data_shape) != 3 or data_shape[0] % 4 or data_shape[1] % 4:
             raise ValueError(

@@ -5,6 +5,8 @@
 - `log_partition_exact`, `log_partition_ais`, `log_likelihood`: the
   partition function and the log-likelihood in nats (also model methods).
 - `FreeEnergyGap`: the overfitting monitor added by `fit(validation_data=...)`.
+- `TemperedBernoulliRBM`, `parallel_tempering_sample`: parallel tempering for
+  the negative phase and for sampling (Desjardins et al. 2010).
 - `keras_genmodels.rbm.plots`: filters, Gibbs chains and samples as PNGs.
 """
 
@@ -20,6 +22,7 @@ from keras_genmodels.rbm.partition import (
     log_partition_exact,
 )
 from keras_genmodels.rbm.rbm_base import RestrictedBoltzmannMachine
+from keras_genmodels.rbm.tempering import TemperedBernoulliRBM, parallel_tempering_sample
 
 __all__ = [
     "AISEstimate",
@@ -27,9 +30,11 @@ __all__ = [
     "FreeEnergyGap",
     "GaussianBernoulliRBM",
     "RestrictedBoltzmannMachine",
+    "TemperedBernoulliRBM",
     "check_schedule",
     "default_ais_schedule",
     "log_likelihood",
     "log_partition_ais",
     "log_partition_exact",
+    "parallel_tempering_sample",
 ]

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_genmodels import distribute
 from keras_genmodels._validation import check_bool, check_positive_float
 from keras_genmodels.rbm.rbm_base import RestrictedBoltzmannMachine, bernoulli
 
@@ -160,7 +161,14 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
             return [grad_w, ops.matmul(row_weight, v), ops.sum(weighted, axis=0)]
         mu = ops.convert_to_tensor(self.data_mean)
         is_data = ops.cast(row_weight < 0, v.dtype)[:, None]  # (R, 1)
-        ph_data_mean = ops.sum(ph * is_data, 0) / ops.sum(is_data)
+        if distribute.num_replicas() == 1:
+            ph_data_mean = ops.sum(ph * is_data, 0) / ops.sum(is_data)
+        else:
+            # <P(h|v)>_data over the global batch: one all-reduce of [sums; count].
+            sums = distribute.all_reduce_sum(
+                ops.concatenate([ops.sum(ph * is_data, 0), ops.sum(is_data, 0)], 0)
+            )
+            ph_data_mean = sums[:-1] / sums[-1]
         lam = self.hidden_offset + self.centering_rate * (ph_data_mean - self.hidden_offset)
         self.hidden_offset.assign(lam)
         # Centred: sum_r w_r (v_r - mu)(h_r - lambda)^T = (V - mu)^T (w (H - lambda)).
@@ -283,6 +291,8 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         return {
             "logits": ops.convert_to_tensor(logits, self.compute_dtype),
             "log_z": float(log_z),
+            # W^T, transposed once for the ~14,500 sweeps rather than in each.
+            "kernel_t": ops.transpose(ops.convert_to_tensor(self.kernel)),
         }
 
     def _ais_log_ratio(self, v, base):
@@ -292,7 +302,7 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
     def _ais_sample_visible(self, h, beta, base, seed):
         """v ~ P_beta(v | h) = sigmoid(beta W h + (1 - beta) b_A + beta b)."""
         bias = (1.0 - beta) * base["logits"] + beta * self.visible_bias  # (D,)
-        pre = beta * ops.matmul(h, ops.transpose(self.kernel)) + bias
+        pre = beta * ops.matmul(h, base["kernel_t"]) + bias
         return bernoulli(ops.sigmoid(pre), seed)
 
     def _ais_sample_base(self, n, base, seed):

@@ -143,13 +143,15 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
 
     # -- training ---------------------------------------------------------
     def _update_data_statistics(self, v):
-        batch = ops.cast(ops.shape(v)[0], self.data_count.dtype)
+        """Running first and second moments of the data (global batch, one all-reduce)."""
+        batch, (total, total_square) = self._global_batch_sums(v, ops.square(v))
         weight = batch / (self.data_count + batch)
         self.data_second_moment.assign(
             self.data_second_moment
-            + (ops.mean(ops.square(v), axis=0) - self.data_second_moment) * weight
+            + (total_square / batch - self.data_second_moment) * weight
         )
-        super()._update_data_statistics(v)
+        self._update_running_mean(batch, total)
+        return batch
 
     def _gradient(self, v, ph, row_weight):
         inv_var = self._inv_variance()

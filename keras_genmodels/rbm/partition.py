@@ -34,7 +34,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_genmodels._validation import check_choice, check_positive_int
+from keras_genmodels._validation import check_choice, check_positive_float, check_positive_int
 from keras_genmodels.rbm._backend import compile_function
 
 # Largest layer summed over by `log_likelihood(method="auto")`.
@@ -86,8 +86,7 @@ def default_ais_schedule(scale=1.0):
             (`scale=0.1` gives a 1,451-value schedule of the same shape, for
             quick looks). Defaults to `1.0`.
     """
-    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
-        raise ValueError(f"`scale` must be a finite float > 0. Received: scale={scale!r}")
+    scale = check_positive_float("scale", scale)
     counts = [max(1, round(n * scale)) for n in (500, 4000, 10000)]
     return np.concatenate(
         [
@@ -105,7 +104,13 @@ def check_schedule(betas):
     A valid schedule has at least two values, starts at beta = 0, ends at
     beta = 1, and never decreases.
     """
-    arr = np.asarray(betas, dtype="float64")
+    try:
+        arr = np.asarray(betas, dtype="float64")
+    except (TypeError, ValueError):
+        raise ValueError(
+            "`betas` must be a 1-D schedule of inverse temperatures from 0 to 1 "
+            f"(floats). Received: betas={betas!r}"
+        ) from None
     if arr.ndim != 1 or arr.size < 2:
         raise ValueError(
             "`betas` must be a 1-D schedule of at least 2 inverse temperatures "
@@ -159,6 +164,7 @@ def log_partition_exact(model, chunk_size=2**14, max_states_log2=24):
         log Z as a Python float.
     """
     chunk_size = check_positive_int("chunk_size", chunk_size)
+    max_states_log2 = check_positive_int("max_states_log2", max_states_log2)
     layer, m = model._exact_layer()
     if m > max_states_log2:
         raise ValueError(
@@ -317,5 +323,11 @@ def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):
             log_z = log_partition_ais(model, **ais_kwargs).log_z
     elif isinstance(log_z, AISEstimate):
         log_z = log_z.log_z
+    if isinstance(log_z, bool) or not isinstance(log_z, (int, float, np.floating, np.integer)) or not (
+        math.isfinite(float(log_z))
+    ):
+        raise ValueError(
+            f"`log_z` must be a finite float or an AISEstimate. Received: log_z={log_z!r}"
+        )
     free_energy = model._map(model._free_energy, data)
     return float(-np.mean(free_energy.astype("float64")) - float(log_z))

@@ -162,3 +162,33 @@ def test_gaussian_rbm_learns_the_data_mean_and_variance():
     samples = model.sample(2000, steps=50, seed=0, return_means=False)
     np.testing.assert_allclose(samples.mean(0), x.mean(0), atol=0.25)
     np.testing.assert_allclose(samples.std(0), x.std(0), rtol=0.25)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_numpy_fit_in_chunks_makes_the_same_updates_as_keras_loop(persistent):
+    """`fit` on NumPy data with steps_per_execution > 1 loops over the mini-batches
+    of each chunk in the graph: same updates, same order, as Keras's loop over a dataset."""
+    import tensorflow as tf
+
+    from keras_genmodels.rbm import BernoulliRBM
+
+    rng = np.random.default_rng(3)
+    x = (rng.random((1050, 36)) < 0.4).astype("float32")  # 11 mini-batches, the last of 50
+
+    def trained(feed):
+        model = BernoulliRBM(36, 8, k=2, persistent=persistent, n_chains=100, centering=True, seed=5)
+        model.compile(steps_per_execution=4)
+        history = model.fit(feed(), batch_size=None if not isinstance(feed(), np.ndarray) else 100,
+                            epochs=2, shuffle=False, verbose=0)
+        return model, history.history
+
+    chunked, logs_chunked = trained(lambda: x)
+    assert chunked._minibatch_size == 100  # the chunk path was taken
+    looped, logs_looped = trained(lambda: tf.data.Dataset.from_tensor_slices(x).batch(100))
+    assert looped._minibatch_size is None
+    assert int(chunked.optimizer.iterations.numpy()) == int(looped.optimizer.iterations.numpy()) == 22
+    for a, b in zip(chunked.weights, looped.weights):
+        np.testing.assert_allclose(np.asarray(a.numpy(), "float64"), np.asarray(b.numpy(), "float64"),
+                                   rtol=1e-5, atol=1e-6, err_msg=a.path)
+    for name in logs_looped:
+        np.testing.assert_allclose(logs_chunked[name], logs_looped[name], rtol=1e-4, atol=1e-5)

@@ -10,7 +10,7 @@ from keras_genmodels.rbm import BernoulliRBM, GaussianBernoulliRBM
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        (dict(n_visible=784, n_hidden=0), r"`n_hidden` must be a positive int. Received: n_hidden=0"),
+        (dict(n_visible=784, n_hidden=0), r"`n_hidden` must be a positive int.* Received: n_hidden=0"),
         (dict(n_visible=0, n_hidden=5), r"Received: n_visible=0"),
         (dict(n_visible=10, n_hidden=5, k=0), r"`k` must be a positive int. Received: k=0"),
         (dict(n_visible=10, n_hidden=5, k=1.5), r"Received: k=1.5"),

@@ -120,6 +120,25 @@ def _train_rbm(strategy, case, x):
     }
 
 
+def _train_tempered_rbm(strategy, x):
+    """Saturated couplings at every temperature of the ladder (beta >= 0.5): deterministic."""
+    import keras
+    import numpy as np
+
+    from keras_genmodels.rbm import TemperedBernoulliRBM
+
+    with strategy.scope():
+        model = TemperedBernoulliRBM(n_visible=6, n_hidden=4, k=2, n_chains=5, n_temperatures=3,
+                                     beta_min=0.5, weight_decay=0.01, seed=0)
+        signs = np.where(np.random.default_rng(1).random((6, 4)) < 0.5, -1.0, 1.0)
+        model.kernel.assign((250.0 * signs).astype("float32"))
+        model.visible_bias.assign(np.full(6, 125.0, "float32"))
+        model.hidden_bias.assign(np.full(4, 125.0, "float32"))
+        model.compile(keras.optimizers.SGD(0.01, momentum=0.5))
+    model.fit(x, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    return {"weights": {w.path.split("/", 1)[1]: w.numpy().tolist() for w in model.weights}}
+
+
 def _train_gaussian_rbm(strategy, x):
     import keras
 
@@ -155,6 +174,8 @@ def mirrored(out_path):
     for case in RBM_CASES:
         result[f"rbm_{case}_one"] = _train_rbm(one, case, binary)
         result[f"rbm_{case}_two"] = _train_rbm(two, case, binary)
+    result["tempered_rbm_one"] = _train_tempered_rbm(one, binary)
+    result["tempered_rbm_two"] = _train_tempered_rbm(two, binary)
     real = np.random.default_rng(3).normal(size=(61, 6)).astype("float32")
     result["gaussian_rbm_one"] = _train_gaussian_rbm(one, real)
     result["gaussian_rbm_two"] = _train_gaussian_rbm(two, real)

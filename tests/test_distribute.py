@@ -96,6 +96,17 @@ def test_bernoulli_rbm_two_replicas_match_one_device(mirrored, case):
     assert len(set(trajectory)) == len(trajectory)  # the model did move
 
 
+def test_tempered_rbm_two_replicas_match_one_device(mirrored):
+    """Parallel tempering with 5 chains per temperature split 2 / 3: weights, data
+    statistics, tempered chains and exchange statistics are those of one device."""
+    one, two = mirrored["tempered_rbm_one"], mirrored["tempered_rbm_two"]
+    assert list(one["weights"]) == list(two["weights"])
+    for name in one["weights"]:
+        np.testing.assert_allclose(one["weights"][name], two["weights"][name], rtol=1e-6,
+                                   atol=1e-6, err_msg=name)
+    assert any("tempered_chains" in name for name in one["weights"])
+
+
 def test_gaussian_rbm_two_replicas_keep_global_data_statistics(mirrored):
     one, two = mirrored["gaussian_rbm_one"], mirrored["gaussian_rbm_two"]
     for name in ("data_mean", "data_second_moment", "data_count"):

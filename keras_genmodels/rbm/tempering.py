@@ -193,7 +193,8 @@ class TemperedBernoulliRBM(BernoulliRBM):
         n_visible: int, visible units D.
         n_hidden: int, hidden units H.
         k: int, rounds of sweeps + exchanges per update. Defaults to `1`.
-        n_chains: int, chains per replica. Defaults to `100`.
+        n_chains: int, chains per temperature (split between the replicas of a
+            `tf.distribute` strategy). Defaults to `100`.
         n_temperatures: int >= 2, replicas K, at betas evenly spaced from
             `beta_min` to 1. Defaults to `10`.
         beta_min: float in [0, 1), the hottest replica's beta. Defaults to `0.0`.
@@ -249,46 +250,52 @@ class TemperedBernoulliRBM(BernoulliRBM):
     def train_step(self, data):
         """One update with the parallel-tempering negative phase; returns the metrics.
 
-        On one device only: under a `tf.distribute` strategy with several
-        replicas it raises a `ValueError` (the tempered chains are not split
-        between replicas yet).
+        Under a `tf.distribute` strategy with R replicas, replica r holds n_r
+        of the B examples of the global batch and its share of the M chains at
+        every temperature (`distribute.replica_slice`); the rows are weighted
+        -1/B and +1/M, so the summed gradient is the single-device one, and
+        the chains and exchange statistics are reassembled over the replicas.
         """
-        if distribute.num_replicas() > 1:
-            raise ValueError(
-                "TemperedBernoulliRBM trains on one device only (its tempered chains are not "
-                f"split between replicas yet). Received a strategy with {distribute.num_replicas()} "
-                "replicas: use BernoulliRBM(persistent=True) there."
-            )
         if self._minibatch_size is not None:
             return self._train_chunk(data)
         v = self._checked_batch(data)
         batch = ops.shape(v)[0]
         dtype = self.compute_dtype
         n_monitor = ops.maximum(batch // _MONITOR_FRACTION, 1)
-        self._update_data_statistics(v)
+        global_batch = ops.cast(self._update_data_statistics(v), dtype)
         betas = ops.convert_to_tensor(self.betas, dtype)
-        chains, accepted = _pt_sweeps(
-            self, ops.convert_to_tensor(self.tempered_chains), betas, self.k, self.seed_generator
+        start, stop = distribute.replica_slice(self.n_chains)
+        chains = ops.convert_to_tensor(self.tempered_chains)
+        if distribute.num_replicas() > 1:
+            chains = chains[:, start:stop]  # this replica's chains, (K, m_r, D)
+        chains, accepted = _pt_sweeps(self, chains, betas, self.k, self.seed_generator)
+        # The (K, M, D) states of all replicas: chains first for the gather.
+        full = distribute.gather_replica_slices(ops.transpose(chains, (1, 0, 2)), self.n_chains)
+        self.tempered_chains.assign(ops.transpose(full, (1, 0, 2)))
+        # Accepted fraction over all M chains: sum_r m_r a_r / M.
+        local = ops.cast(ops.shape(chains)[1], dtype)
+        self.swap_accepted.assign_add(
+            distribute.all_reduce_sum(accepted * local) / ops.cast(self.n_chains, dtype)
         )
-        self.tempered_chains.assign(chains)
-        self.swap_accepted.assign_add(accepted)
         self.swap_rounds.assign_add(float(self.k))
-        v_model = chains[-1]  # beta = 1, (M, D)
+        v_model = chains[-1]  # beta = 1, (m_r, D)
         n_model = ops.shape(v_model)[0]
         rows = ops.concatenate([v, v_model], axis=0)
-        pre = self._hidden_preactivation(rows)  # (B + M, H)
+        pre = self._hidden_preactivation(rows)  # (n_r + m_r, H)
         ph = ops.sigmoid(pre)
-        # row_weight: -1/B on data rows, +1/M on model rows.
+        # row_weight: -1/B on data rows, +1/M on model rows (global B and M).
         row_weight = ops.concatenate(
             [
-                ops.full((batch,), -1.0 / ops.cast(batch, dtype), dtype=dtype),
-                ops.full((n_model,), 1.0 / ops.cast(n_model, dtype), dtype=dtype),
+                ops.full((batch,), -1.0 / global_batch, dtype=dtype),
+                ops.full((n_model,), 1.0 / ops.cast(self.n_chains, dtype), dtype=dtype),
             ],
             axis=0,
         )
         grads = self._gradient(rows, ph, row_weight)
         if self.weight_decay:
-            grads[0] = grads[0] + self.weight_decay * self.kernel
+            grads[0] = grads[0] + distribute.scale_loss_for_distribution(
+                self.weight_decay * self.kernel
+            )
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         reconstruction = self._visible_mean(bernoulli(ph[:n_monitor], self.seed_generator))
         self.metric_tracker.update_state(

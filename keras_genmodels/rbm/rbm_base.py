@@ -458,11 +458,8 @@ class RestrictedBoltzmannMachine(keras.Model):
         """
         if self._minibatch_size is not None:
             return self._train_chunk(data)
-        v = self._checked_batch(data)
-        batch = ops.shape(v)[0]
+        v, batch, n_monitor, global_batch = self._begin_step(data)
         dtype = self.compute_dtype
-        n_monitor = ops.maximum(batch // _MONITOR_FRACTION, 1)
-        global_batch = ops.cast(self._update_data_statistics(v), dtype)
 
         if self.persistent:
             h = self._negative_phase_start(v, None)
@@ -509,29 +506,13 @@ class RestrictedBoltzmannMachine(keras.Model):
             ph_model = ops.sigmoid(self._hidden_preactivation(v_model))
             ph = ops.concatenate([ph_data, ph_model], axis=0)
 
-        # row_weight: -1/B on data rows, +1/M on model rows, shape (n_r + m_r,),
-        # B and M counted over the global batch and all the chains.
-        global_model = ops.cast(self.n_chains, dtype) if self.persistent else global_batch
-        row_weight = ops.concatenate(
-            [
-                ops.full((batch,), -1.0 / global_batch, dtype=dtype),
-                ops.full((n_model,), 1.0 / global_model, dtype=dtype),
-            ],
-            axis=0,
-        )
         # Monitor this step? Every _MONITOR_EVERY-th, and the first after a reset.
         monitor = ops.logical_or(
             ops.equal(ops.mod(self.optimizer.iterations, _MONITOR_EVERY), 0),
             ops.equal(self.metric_tracker.count, 0.0),
         )
-        grads = self._gradient(rows, ph, row_weight)
-        if self.weight_decay:
-            # L2 penalty weight_decay/2 ||W||^2 added to the loss (its gradient
-            # divided by R, as the replicas' gradients are summed).
-            grads[0] = grads[0] + distribute.scale_loss_for_distribution(
-                self.weight_decay * self.kernel
-            )
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        global_model = ops.cast(self.n_chains, dtype) if self.persistent else global_batch
+        self._contrastive_update(rows, ph, batch, n_model, global_batch, global_model)
 
         def monitored():
             return self._metric_values(
@@ -544,6 +525,44 @@ class RestrictedBoltzmannMachine(keras.Model):
         values = ops.cond(monitor, monitored, skipped)
         self.metric_tracker.update_state(values, weight=ops.cast(monitor, dtype))
         return distribute.step_outputs(self.metric_tracker.result())
+
+    def _begin_step(self, data):
+        """The checked batch v of a training step, and (n_r, n_monitor, B).
+
+        n_r is this replica's number of examples, n_monitor the rows the
+        metrics use, B the global batch size (float); the running data
+        statistics are updated with the global batch.
+        """
+        v = self._checked_batch(data)
+        batch = ops.shape(v)[0]
+        n_monitor = ops.maximum(batch // _MONITOR_FRACTION, 1)
+        global_batch = ops.cast(self._update_data_statistics(v), self.compute_dtype)
+        return v, batch, n_monitor, global_batch
+
+    def _contrastive_update(self, rows, ph, batch, n_model, global_batch, global_model):
+        """Apply the CD gradient of `rows` = [v_data; v_model] with P(h|rows) = `ph`.
+
+        The rows are weighted -1/B (the `batch` data rows) and +1/M (the
+        `n_model` model rows), B and M counted over the global batch and all
+        the chains, so that the replicas' summed gradient is the
+        single-device gradient; plus the L2 weight decay.
+        """
+        dtype = self.compute_dtype
+        row_weight = ops.concatenate(
+            [
+                ops.full((batch,), -1.0 / global_batch, dtype=dtype),
+                ops.full((n_model,), 1.0 / global_model, dtype=dtype),
+            ],
+            axis=0,
+        )
+        grads = self._gradient(rows, ph, row_weight)
+        if self.weight_decay:
+            # L2 penalty weight_decay/2 ||W||^2 added to the loss (its gradient
+            # divided by R, as the replicas' gradients are summed).
+            grads[0] = grads[0] + distribute.scale_loss_for_distribution(
+                self.weight_decay * self.kernel
+            )
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
 
     def _train_chunk(self, data):
         """CD/PCD updates on consecutive mini-batches of one chunk, in one graph loop.

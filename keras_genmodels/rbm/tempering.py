@@ -36,7 +36,7 @@ from keras import ops
 from keras_genmodels import distribute
 from keras_genmodels._validation import check_positive_int
 from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
-from keras_genmodels.rbm.rbm_base import _MONITOR_FRACTION, MAX_WEIGHTS, bernoulli
+from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS, bernoulli
 from keras_genmodels.rbm._backend import compile_function
 
 
@@ -258,11 +258,8 @@ class TemperedBernoulliRBM(BernoulliRBM):
         """
         if self._minibatch_size is not None:
             return self._train_chunk(data)
-        v = self._checked_batch(data)
-        batch = ops.shape(v)[0]
+        v, batch, n_monitor, global_batch = self._begin_step(data)
         dtype = self.compute_dtype
-        n_monitor = ops.maximum(batch // _MONITOR_FRACTION, 1)
-        global_batch = ops.cast(self._update_data_statistics(v), dtype)
         betas = ops.convert_to_tensor(self.betas, dtype)
         start, stop = distribute.replica_slice(self.n_chains)
         chains = ops.convert_to_tensor(self.tempered_chains)
@@ -283,20 +280,9 @@ class TemperedBernoulliRBM(BernoulliRBM):
         rows = ops.concatenate([v, v_model], axis=0)
         pre = self._hidden_preactivation(rows)  # (n_r + m_r, H)
         ph = ops.sigmoid(pre)
-        # row_weight: -1/B on data rows, +1/M on model rows (global B and M).
-        row_weight = ops.concatenate(
-            [
-                ops.full((batch,), -1.0 / global_batch, dtype=dtype),
-                ops.full((n_model,), 1.0 / ops.cast(self.n_chains, dtype), dtype=dtype),
-            ],
-            axis=0,
+        self._contrastive_update(
+            rows, ph, batch, n_model, global_batch, ops.cast(self.n_chains, dtype)
         )
-        grads = self._gradient(rows, ph, row_weight)
-        if self.weight_decay:
-            grads[0] = grads[0] + distribute.scale_loss_for_distribution(
-                self.weight_decay * self.kernel
-            )
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         reconstruction = self._visible_mean(bernoulli(ph[:n_monitor], self.seed_generator))
         self.metric_tracker.update_state(
             self._metric_values(v[:n_monitor], pre[:n_monitor], v[:n_monitor], reconstruction)

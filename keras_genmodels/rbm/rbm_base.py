@@ -462,14 +462,7 @@ class RestrictedBoltzmannMachine(keras.Model):
         dtype = self.compute_dtype
 
         if self.persistent:
-            h = self._negative_phase_start(v, None)
-            for _ in range(self.k - 1):
-                v_model, _ = self._sample_visible(h, self.seed_generator)
-                h = bernoulli(
-                    ops.sigmoid(self._hidden_preactivation(v_model)),
-                    self.seed_generator,
-                )
-            v_model, _ = self._sample_visible(h, self.seed_generator)
+            v_model, _ = self._negative_chain(self._negative_phase_start(v, None))
             n_model = ops.shape(v_model)[0]
             rows = ops.concatenate([v, v_model], axis=0)
             pre = self._hidden_preactivation(rows)  # (B + M, H)
@@ -490,17 +483,11 @@ class RestrictedBoltzmannMachine(keras.Model):
         else:
             pre_data = self._hidden_preactivation(v)
             ph_data = ops.sigmoid(pre_data)
-            h = self._negative_phase_start(v, ph_data)
-            v_model, first_mean = self._sample_visible(h, self.seed_generator)
+            v_model, first_mean = self._negative_chain(self._negative_phase_start(v, ph_data))
 
             def reconstruct():
                 return first_mean[:n_monitor]  # CD's first step gives it
-            for _ in range(self.k - 1):
-                h = bernoulli(
-                    ops.sigmoid(self._hidden_preactivation(v_model)),
-                    self.seed_generator,
-                )
-                v_model, _ = self._sample_visible(h, self.seed_generator)
+
             n_model = ops.shape(v_model)[0]
             rows = ops.concatenate([v, v_model], axis=0)
             ph_model = ops.sigmoid(self._hidden_preactivation(v_model))
@@ -525,6 +512,18 @@ class RestrictedBoltzmannMachine(keras.Model):
         values = ops.cond(monitor, monitored, skipped)
         self.metric_tracker.update_state(values, weight=ops.cast(monitor, dtype))
         return distribute.step_outputs(self.metric_tracker.result())
+
+    def _negative_chain(self, h):
+        """The k block Gibbs steps of the negative phase, from hidden states h.
+
+        v_1 ~ P(v | h), then k - 1 times h ~ P(h | v), v ~ P(v | h); returns
+        (v_k, E[v_1 | h]).
+        """
+        v_model, first_mean = self._sample_visible(h, self.seed_generator)
+        for _ in range(self.k - 1):
+            h = bernoulli(ops.sigmoid(self._hidden_preactivation(v_model)), self.seed_generator)
+            v_model, _ = self._sample_visible(h, self.seed_generator)
+        return v_model, first_mean
 
     def _begin_step(self, data):
         """The checked batch v of a training step, and (n_r, n_monitor, B).

@@ -42,6 +42,9 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
     With `steps_per_execution = s > 1` Keras reports the logs once per s steps;
     the logged values are running means over the epoch, so the first
     non-finite value came in the steps of that call, which the message names.
+    Steps are counted by the optimizer's step counter when it is built, so
+    they are training updates even when one Keras step makes several (an
+    RBM's `fit` on NumPy data runs a chunk of mini-batches per Keras step).
 
     Args:
         monitor: names of the logs to check, or `None` for every numeric log
@@ -63,6 +66,7 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
         self._epoch = 0
         self._first_step = 0
         self._global_step = 0
+        self._epoch_start = self._last_iteration = None
 
     def _bad(self, logs):
         bad = {}
@@ -77,8 +81,16 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
                 bad[name] = value
         return bad
 
+    def _iterations(self):
+        """The optimizer's step counter (which a restored backup carries on), or None."""
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None or not getattr(optimizer, "built", False):
+            return None
+        return int(np.asarray(optimizer.iterations))
+
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._epoch_start = self._last_iteration = self._iterations()
 
     def on_train_batch_begin(self, batch, logs=None):
         self._first_step = batch
@@ -86,24 +98,33 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         steps = batch - self._first_step + 1
         self._global_step += steps
+        now = self._iterations()
+        previous, self._last_iteration = self._last_iteration, now
         bad = self._bad(logs)
-        if bad:
-            optimizer = getattr(self.model, "optimizer", None)
-            if optimizer is not None and getattr(optimizer, "built", False):
-                # The optimizer's step counter, which a restored backup carries on.
-                self._global_step = int(np.asarray(optimizer.iterations))
-            if steps > 1:
-                where = (
-                    f"in steps {self._first_step + 1}-{batch + 1} of epoch {self._epoch + 1} "
-                    f"(one compiled call of {steps} steps; global steps "
-                    f"{self._global_step - steps + 1}-{self._global_step})"
-                )
-            else:
-                where = (
-                    f"at step {batch + 1} of epoch {self._epoch + 1} "
-                    f"(global step {self._global_step})"
-                )
-            self._fail(bad, where)
+        if not bad:
+            return
+        if None not in (now, previous, self._epoch_start):
+            # Optimizer steps: exact also when one Keras step is several updates
+            # (steps_per_execution, or an RBM's chunk of mini-batches).
+            steps = now - previous
+            first, last = previous - self._epoch_start + 1, now - self._epoch_start
+            self._global_step = now
+        else:
+            first, last = self._first_step + 1, batch + 1
+            if now is not None:
+                self._global_step = now
+        if steps > 1:
+            where = (
+                f"in steps {first}-{last} of epoch {self._epoch + 1} "
+                f"(one compiled call of {steps} steps; global steps "
+                f"{self._global_step - steps + 1}-{self._global_step})"
+            )
+        else:
+            where = (
+                f"at step {last} of epoch {self._epoch + 1} "
+                f"(global step {self._global_step})"
+            )
+        self._fail(bad, where)
 
     def on_epoch_end(self, epoch, logs=None):
         bad = self._bad(logs)

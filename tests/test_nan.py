@@ -63,6 +63,21 @@ def test_message_names_the_steps_of_a_multi_step_call():
         callback.on_train_batch_end(63, {"loss": float("inf"), "kl_loss": 1.0})
 
 
+def test_message_counts_the_mini_batches_of_an_rbm_chunk():
+    # fit on NumPy runs chunks of steps_per_execution = 5 mini-batches per Keras step: the
+    # blow-up at the start of epoch 2 is named by its mini-batches 1-5, global updates 11-15,
+    # not by Keras's chunk count.
+    from keras_genmodels.rbm import BernoulliRBM
+
+    x = (np.random.default_rng(0).random((100, 12)) < 0.5).astype("float32")
+    model = BernoulliRBM(12, 4, persistent=True, n_chains=10, seed=0)
+    model.compile(keras.optimizers.SGD(0.01), steps_per_execution=5, jit_compile=False)
+    with pytest.raises(training.NonFiniteLossError,
+                       match=r"in steps 1-5 of epoch 2 \(one compiled call of 5 steps; global steps 11-15\)"):
+        model.fit(x, batch_size=10, epochs=4, verbose=0,
+                  callbacks=[training.TerminateOnNonFinite(), _BlowUpAtEpoch(1)])
+
+
 def test_non_finite_validation_metrics_stop_training_too():
     callback = training.TerminateOnNonFinite()
     callback.on_epoch_end(0, {"loss": 1.0})  # finite: nothing happens

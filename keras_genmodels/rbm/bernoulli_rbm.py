@@ -172,14 +172,19 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         lam = self.hidden_offset + self.centering_rate * (ph_data_mean - self.hidden_offset)
         self.hidden_offset.assign(lam)
         # Centred: sum_r w_r (v_r - mu)(h_r - lambda)^T = (V - mu)^T (w (H - lambda)).
-        grad_w = ops.matmul(ops.transpose(v - mu), (ph - lam) * row_weight[:, None])
+        centred_v = v - mu  # (R, D)
+        centred_h = (ph - lam) * row_weight[:, None]  # (R, H)
+        grad_w = ops.matmul(ops.transpose(centred_v), centred_h)
         grad_b = ops.matmul(row_weight, v)
         grad_c = ops.sum(weighted, axis=0)
-        # Back to the stored parameters: b = b~ - W lambda, c = c~ - W^T mu.
+        # Back to the stored parameters: b = b~ - W lambda, c = c~ - W^T mu, i.e.
+        # grad_b - grad_w lambda and grad_c - mu grad_w, each as two thin
+        # products through the R rows (R (D + H) multiply-adds) instead of one
+        # pass over the D x H grad_w.
         return [
             grad_w,
-            grad_b - ops.matmul(grad_w, lam),
-            grad_c - ops.matmul(mu, grad_w),
+            grad_b - ops.matmul(ops.matmul(centred_h, lam), centred_v),
+            grad_c - ops.matmul(ops.matmul(centred_v, mu), centred_h),
         ]
 
     def _valid_batch(self, v):
@@ -276,6 +281,14 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
             )
         )
 
+    def _max_abs_preactivation(self):
+        """max_j max(|c_j + sum_i min(W_ij, 0)|, |c_j + sum_i max(W_ij, 0)|) over v in {0, 1}^D."""
+        w = ops.convert_to_numpy(self.kernel).astype("float64")
+        c = ops.convert_to_numpy(self.hidden_bias).astype("float64")
+        low = c + np.minimum(w, 0.0).sum(0)
+        high = c + np.maximum(w, 0.0).sum(0)
+        return float(np.max(np.maximum(np.abs(low), np.abs(high))))
+
     def _ais_base(self, data):
         """Base-rate model log p*_A(v) = b_A . v, log Z_A = sum softplus(b_A) + H log 2."""
         if data is not None:
@@ -299,11 +312,14 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         """log p*_B,vis(v) - log p*_A(v) = (b - b_A) . v, shape (M,)."""
         return ops.matmul(v, self.visible_bias - base["logits"])
 
-    def _ais_sample_visible(self, h, beta, base, seed):
-        """v ~ P_beta(v | h) = sigmoid(beta W h + (1 - beta) b_A + beta b)."""
+    # The noise `_ais_sample_visible` takes: U[0, 1) uniforms.
+    _ais_noise = "uniform"
+
+    def _ais_sample_visible(self, h, beta, base, noise):
+        """v ~ P_beta(v | h) = sigmoid(beta W h + (1 - beta) b_A + beta b), as u < P."""
         bias = (1.0 - beta) * base["logits"] + beta * self.visible_bias  # (D,)
         pre = beta * ops.matmul(h, base["kernel_t"]) + bias
-        return bernoulli(ops.sigmoid(pre), seed)
+        return ops.cast(ops.less(noise, ops.sigmoid(pre)), pre.dtype)
 
     def _ais_sample_base(self, n, base, seed):
         p = ops.sigmoid(ops.broadcast_to(base["logits"], (n, self.n_visible)))

@@ -8,6 +8,7 @@ Binary models see Fashion-MNIST/MNIST binarised as pixel > 127 (x / 255 > 0.5);
 Gaussian ones see x / 255.
 """
 
+import argparse
 import json
 import os
 import time
@@ -41,7 +42,9 @@ def add_train_arguments(p):
                    help="held-out test images monitored each epoch (0: none). Defaults to 1000")
     p.add_argument("--steps-per-execution", type=int, default=100,
                    help="training steps per graph call (amortises Keras' per-step overhead)")
-    p.add_argument("--jit", action="store_true", help="compile the step with XLA")
+    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
+                   help="compile the training step with XLA (--jit) or not (--no-jit); by default "
+                        "the chunked loop over in-memory data is compiled with XLA")
     p.add_argument("--ais", action="store_true",
                    help="after training, estimate the test log-likelihood by AIS (~30 s for 784x500)")
     p.add_argument("--seed", type=int, default=0)
@@ -141,7 +144,7 @@ def train(args):
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate, momentum=args.momentum),
             steps_per_execution=args.steps_per_execution,
-            jit_compile=bool(args.jit),
+            jit_compile="auto" if args.jit is None else args.jit,
         )
     held_out = None
     if args.validation_size:

@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_genmodels._validation import check_bool, check_positive_float
+from keras_genmodels.rbm import _backend
 from keras_genmodels.rbm.rbm_base import HALF_LOG_2PI, RestrictedBoltzmannMachine
 
 
@@ -126,7 +127,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
 
     def _sample_visible(self, h, seed):
         mean = self._visible_mean(h)
-        noise = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=seed)
+        noise = _backend.normal(ops.shape(mean), mean.dtype, seed)
         return mean + ops.exp(0.5 * self.log_variance) * noise, mean
 
     def _log_marginal_hidden(self, h):
@@ -210,7 +211,10 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         base_term = 0.5 * ops.sum(ops.square(v - base["mean"]) * base["inv_var"], -1)
         return base_term - self.visible_energy(v)
 
-    def _ais_sample_visible(self, h, beta, base, seed):
+    # The noise `_ais_sample_visible` takes: N(0, 1) draws.
+    _ais_noise = "normal"
+
+    def _ais_sample_visible(self, h, beta, base, noise):
         """v ~ P_beta(v | h), a Gaussian of precision (1-beta)/sigma_A^2 + beta/sigma^2
         and mean [(1-beta) mu_A/sigma_A^2 + beta (b + W h)/sigma^2] / precision."""
         inv_var = self._inv_variance()
@@ -219,11 +223,10 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
             (1.0 - beta) * base["mean"] * base["inv_var"]
             + beta * self._visible_mean(h) * inv_var
         ) / precision
-        noise = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=seed)
         return mean + noise / ops.sqrt(precision)
 
     def _ais_sample_base(self, n, base, seed):
-        noise = keras.random.normal((n, self.n_visible), dtype=self.compute_dtype, seed=seed)
+        noise = _backend.normal((n, self.n_visible), self.compute_dtype, seed)
         return base["mean"] + noise / ops.sqrt(base["inv_var"])
 
     def get_config(self):

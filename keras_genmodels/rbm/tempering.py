@@ -37,6 +37,7 @@ from keras_genmodels import distribute
 from keras_genmodels._validation import check_positive_int
 from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS, bernoulli
+from keras_genmodels.rbm import _backend
 from keras_genmodels.rbm._backend import compile_function
 
 
@@ -104,7 +105,7 @@ def _exchange(rbm, v, betas, parity, seed):
     cross_lo = free(b[:-1], bv[1:], pre[1:])
     cross_hi = free(b[1:], bv[:-1], pre[:-1])
     log_a = own[:-1] + own[1:] - cross_lo - cross_hi
-    u = keras.random.uniform(ops.shape(log_a), dtype=log_a.dtype, seed=seed)
+    u = _backend.uniform(ops.shape(log_a), log_a.dtype, seed)
     pair = ops.cast(ops.equal(ops.arange(K - 1) % 2, parity), "bool")[:, None]  # (K-1, 1)
     accept = ops.logical_and(pair, ops.less(ops.log(u), log_a))  # (K-1, M)
     no = ops.zeros((1, M), "bool")

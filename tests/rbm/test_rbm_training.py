@@ -153,21 +153,26 @@ def test_cd_k_with_jit_compile_trains():
     assert np.isfinite(history["reconstruction_error"][0])
 
 
-def test_gaussian_rbm_learns_the_data_mean_and_variance():
+@pytest.mark.parametrize("steps_per_execution", [1, 10])  # 10: the chunked loop, XLA's normals
+def test_gaussian_rbm_learns_the_data_mean_and_variance(steps_per_execution):
+    keras.utils.set_random_seed(0)  # Keras's own shuffling (steps_per_execution=1), whatever ran before
     rng = np.random.default_rng(12)
     x = (rng.normal(size=(2000, 4)) * [0.5, 1.0, 2.0, 1.0] + [1.0, -1.0, 0.0, 3.0]).astype("float32")
     model = GaussianBernoulliRBM(4, 2, learn_variance=True, persistent=True, seed=0)
-    model.compile(optimizer=keras.optimizers.SGD(0.02, momentum=0.9))
+    model.compile(optimizer=keras.optimizers.SGD(0.02, momentum=0.9),
+                  steps_per_execution=steps_per_execution)
     model.fit(x, batch_size=50, epochs=8, verbose=0)
     samples = model.sample(2000, steps=50, seed=0, return_means=False)
     np.testing.assert_allclose(samples.mean(0), x.mean(0), atol=0.25)
     np.testing.assert_allclose(samples.std(0), x.std(0), rtol=0.25)
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
 @pytest.mark.parametrize("persistent", [False, True])
-def test_numpy_fit_in_chunks_makes_the_same_updates_as_keras_loop(persistent):
+def test_numpy_fit_in_chunks_makes_the_same_updates_as_keras_loop(persistent, jit_compile):
     """`fit` on NumPy data with steps_per_execution > 1 loops over the mini-batches
-    of each chunk in the graph: same updates, same order, as Keras's loop over a dataset."""
+    of each chunk in one compiled function (with or without XLA): same updates,
+    same order, as Keras's loop over a dataset of the same mini-batches."""
     import tensorflow as tf
 
     from keras_genmodels.rbm import BernoulliRBM
@@ -177,18 +182,22 @@ def test_numpy_fit_in_chunks_makes_the_same_updates_as_keras_loop(persistent):
 
     def trained(feed):
         model = BernoulliRBM(36, 8, k=2, persistent=persistent, n_chains=100, centering=True, seed=5)
-        model.compile(steps_per_execution=4)
-        history = model.fit(feed(), batch_size=None if not isinstance(feed(), np.ndarray) else 100,
+        model.compile(steps_per_execution=4, jit_compile=jit_compile)
+        data = feed()
+        history = model.fit(data, batch_size=100 if isinstance(data, np.ndarray) else None,
                             epochs=2, shuffle=False, verbose=0)
         return model, history.history
 
-    chunked, logs_chunked = trained(lambda: x)
-    assert chunked._minibatch_size == 100  # the chunk path was taken
+    chunked, logs_chunked = trained(lambda: x)  # chunks of 400, 400 and 250 rows
+    assert chunked._chunk_train_function is not None  # the chunk path was taken
+    assert chunked._chunk_train_function[0] == (100, 4, jit_compile)
     looped, logs_looped = trained(lambda: tf.data.Dataset.from_tensor_slices(x).batch(100))
-    assert looped._minibatch_size is None
+    assert looped._chunk_train_function is None
     assert int(chunked.optimizer.iterations.numpy()) == int(looped.optimizer.iterations.numpy()) == 22
     for a, b in zip(chunked.weights, looped.weights):
         np.testing.assert_allclose(np.asarray(a.numpy(), "float64"), np.asarray(b.numpy(), "float64"),
                                    rtol=1e-5, atol=1e-6, err_msg=a.path)
     for name in logs_looped:
         np.testing.assert_allclose(logs_chunked[name], logs_looped[name], rtol=1e-4, atol=1e-5)
+    # The user's settings are back after the chunked fit.
+    assert chunked.steps_per_execution == 4 and chunked._minibatch_size is None

@@ -1,0 +1,187 @@
+"""XLA for the RBM family: its random numbers, the chunked `fit`, the compile setting."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from keras_genmodels import load_model, save_model
+from keras_genmodels.rbm import BernoulliRBM, _backend, partition
+from rbm_testing import all_states, random_bernoulli
+
+
+def test_xla_context_is_detected_only_inside_compiled_functions():
+    seen = {}
+
+    def probe(name):
+        def fn(x):
+            seen[name] = _backend.in_xla_context()
+            return x + 1.0
+
+        return fn
+
+    probe("eager")(tf.constant(0.0))
+    tf.function(probe("graph"))(tf.constant(0.0))
+    _backend.compile_function(probe("xla"))(tf.constant(0.0))
+    assert seen == {"eager": False, "graph": False, "xla": True}
+
+
+def test_uniform_and_normal_are_keras_random_outside_xla_and_threefry_inside():
+    # Outside XLA: exactly keras.random's stream for the same generator.
+    ours = _backend.uniform((1000,), "float32", keras.random.SeedGenerator(7))
+    theirs = keras.random.uniform((1000,), dtype="float32", seed=keras.random.SeedGenerator(7))
+    np.testing.assert_array_equal(ops.convert_to_numpy(ours), ops.convert_to_numpy(theirs))
+
+    def draws(seed):
+        gen = keras.random.SeedGenerator(seed)
+        fn = _backend.compile_function(
+            lambda: (_backend.uniform((200_000,), "float32", gen), _backend.normal((200_000,), "float32", gen))
+        )
+        u, z = fn()
+        return ops.convert_to_numpy(u), ops.convert_to_numpy(z), ops.convert_to_numpy(gen.state)
+
+    u, z, state = draws(7)
+    assert 0.0 <= u.min() and u.max() < 1.0
+    # Moments within ~5 standard errors of U[0, 1) and N(0, 1).
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / u.size)
+    assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / u.size)
+    assert abs(z.mean()) < 5 / np.sqrt(z.size) and abs(z.std() - 1) < 5 / np.sqrt(2 * z.size)
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 5 / np.sqrt(u.size)
+    assert not np.allclose(u[:1000], ops.convert_to_numpy(theirs))  # another generator
+    u2, z2, state2 = draws(7)  # seeded: reproducible, and the generator advanced
+    np.testing.assert_array_equal(u, u2)
+    np.testing.assert_array_equal(z, z2)
+    np.testing.assert_array_equal(state, state2)
+    assert not np.array_equal(state, ops.convert_to_numpy(keras.random.SeedGenerator(7).state))
+    assert not np.array_equal(u, draws(8)[0])
+
+
+def _epochs(dataset, n):
+    return [[(r.numpy(), d.numpy()) for r, d in dataset] for _ in range(n)]
+
+
+def test_chunk_dataset_yields_every_row_once_per_epoch_in_a_new_order():
+    x = np.arange(23, dtype="float32").reshape(23, 1)
+    dataset = _backend.chunk_dataset(x, 5, shuffle=True, seed=3)
+    assert int(dataset.cardinality()) == 5
+    epochs = _epochs(dataset, 3)
+    orders = []
+    for chunks in epochs:
+        assert [len(rows) for rows, _ in chunks] == [5, 5, 5, 5, 3]
+        for _, data in chunks:
+            np.testing.assert_array_equal(data, x)  # the whole data set, for the step to gather from
+        order = np.concatenate([rows for rows, _ in chunks])
+        np.testing.assert_array_equal(np.sort(order), np.arange(23))
+        orders.append(order)
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+    tf.random.set_seed(1234)  # the orders depend on `seed` only, not on TensorFlow's global seed
+    again = _epochs(_backend.chunk_dataset(x, 5, shuffle=True, seed=3), 2)  # same seed, same orders
+    for a, b in zip(again, epochs):
+        np.testing.assert_array_equal(np.concatenate([r for r, _ in a]), np.concatenate([r for r, _ in b]))
+    in_order = _epochs(_backend.chunk_dataset(x, 5, shuffle=False), 2)
+    for chunks in in_order:
+        np.testing.assert_array_equal(np.concatenate([r for r, _ in chunks]), np.arange(23))
+
+
+def test_chunked_fit_is_compiled_by_xla_by_default_and_the_setting_is_saved(tmp_path):
+    x = (np.random.default_rng(0).random((240, 20)) < 0.4).astype("float32")
+    model = BernoulliRBM(20, 6, persistent=True, n_chains=30, seed=0)
+    model.compile(steps_per_execution=4)
+    model.fit(x, batch_size=30, epochs=1, verbose=0)
+    assert model._chunk_train_function[0] == (30, 4, True)  # the chunk loop went through XLA
+    assert model.jit_compile is False  # Keras's own "auto" on a CPU, restored after fit
+    assert model.get_compile_config()["jit_compile"] == "auto"
+    path = save_model(model, tmp_path / "rbm.keras")
+    loaded = load_model(path)
+    assert loaded._jit_request == "auto"
+    loaded.fit(x, batch_size=30, epochs=1, verbose=0)
+    assert loaded._chunk_train_function[0] == (30, 4, True)
+
+    model.compile(steps_per_execution=4, jit_compile=False)
+    model.fit(x, batch_size=30, epochs=1, verbose=0)
+    assert model._chunk_train_function[0] == (30, 4, False)
+
+
+@pytest.mark.parametrize("jit_compile", ["yes", 1, None])
+def test_compile_refuses_a_bad_jit_compile(jit_compile):
+    model = BernoulliRBM(4, 2)
+    with pytest.raises(ValueError, match=r'`jit_compile` must be True, False or "auto"\. Received'):
+        model.compile(jit_compile=jit_compile)
+
+
+def test_chunked_fit_splits_validation_data_as_keras_does():
+    x = (np.random.default_rng(1).random((100, 12)) < 0.5).astype("float32")
+    model = BernoulliRBM(12, 4, seed=0)
+    model.compile(steps_per_execution=3)
+    history = model.fit(x, batch_size=10, epochs=1, validation_split=0.2, verbose=0).history
+    assert float(model.data_count.numpy()) == 80.0  # trained on the first 80 rows only
+    np.testing.assert_allclose(model.data_mean.numpy(), x[:80].mean(0), atol=1e-6)
+    assert "val_free_energy" in history and "free_energy_gap" in history
+    for bad, expected in [(1.0, r"must be in \[0, 1\)"), (0.999, "leaves no examples for training"),
+                          (-0.5, "validation_split"), ("0.2", "validation_split")]:
+        with pytest.raises(ValueError, match=expected):
+            model.fit(x, batch_size=10, epochs=1, validation_split=bad, verbose=0)
+
+
+def test_preactivation_bound_is_the_largest_preactivation_over_all_binary_states():
+    model = random_bernoulli(7, 4, scale=1.5, seed=4)
+    v = all_states(7)
+    pre = v @ model.kernel.numpy().astype("float64") + model.hidden_bias.numpy()
+    assert model._max_abs_preactivation() == pytest.approx(np.abs(pre).max(), rel=1e-6)
+
+
+def test_softplus_difference_forms_agree_with_float64():
+    rng = np.random.default_rng(5)
+    a = rng.normal(scale=20.0, size=5000)
+    delta = rng.normal(scale=2.0, size=5000)
+    exact = np.logaddexp(0.0, a) - np.logaddexp(0.0, a - delta)
+    args = (ops.convert_to_tensor(a, "float32"), ops.sigmoid(ops.convert_to_tensor(a, "float32")),
+            ops.convert_to_tensor(delta, "float32"))
+    for in_range in (False, True):
+        got = ops.convert_to_numpy(partition.softplus_difference(*args, in_range=in_range))
+        np.testing.assert_allclose(got, exact, atol=2e-5 * max(1.0, np.abs(delta).max()))
+
+
+def test_ais_takes_the_one_form_only_when_the_bound_allows_it(monkeypatch):
+    calls = []
+    original = partition.softplus_difference
+
+    def recording(a, s, d, in_range=False):
+        calls.append(in_range)
+        return original(a, s, d, in_range)
+
+    monkeypatch.setattr(partition, "softplus_difference", recording)
+    small = random_bernoulli(8, 3, scale=0.5, seed=1)
+    small.log_partition_ais(betas=np.linspace(0, 1, 11), n_chains=4, seed=0)
+    huge = random_bernoulli(8, 3, scale=0.5, seed=1)
+    huge.kernel.assign(huge.kernel.numpy() * 100.0)  # |pre| up to ~ 1000: steps of 0.1 could overflow
+    huge.log_partition_ais(betas=np.linspace(0, 1, 11), n_chains=4, seed=0)
+    assert calls == [True, False]
+
+
+def test_successive_fits_shuffle_differently_and_reproducibly():
+    x = np.repeat(np.eye(8, dtype="float32"), 4, axis=0)  # 32 rows, 8 kinds
+
+    def first_rows(seed):
+        model = BernoulliRBM(8, 2, seed=seed)
+        model.compile(steps_per_execution=2)
+        seen = []
+        original = model._train_chunk
+
+        def spy(data):
+            seen.append(data[0])
+            return original(data)
+
+        model._train_chunk = spy
+        orders = []
+        for _ in range(3):  # one fit per epoch, as fit_rbm_ising or the benchmark do
+            seeds = model._shuffle_seed()
+            orders.append(seeds)
+            model.fit(x, batch_size=4, epochs=1, verbose=0)
+        return orders
+
+    a, b = first_rows(0), first_rows(0)
+    assert a == b  # a seeded model: the same orders in every run
+    assert len(set(a)) == 3  # each fit call its own order
+    assert first_rows(1) != a

@@ -28,7 +28,8 @@ training step against the measured rate of one matmul at the step's shape
 (batch x 784 x 500, the faster of TensorFlow's graph executor and XLA), and
 the rate of a minimal hand-written PCD-1 step in raw TensorFlow compiled the
 same two ways (a ceiling for any implementation here); both test
-log-likelihoods; the AIS times. The machine's load average is printed too: on
+log-likelihoods; the AIS times. The machine's load average and a gauge of its speed
+(NumPy's 1000^3 matmul rate, before and after training) are printed too: on
 a shared machine, timings are only comparable within one run.
 """
 
@@ -67,7 +68,8 @@ def sklearn_worker(args):
     Runs exactly the loop of `BernoulliRBM.fit` (`_fit` on each mini-batch),
     one epoch at a time, so that the parent can interleave scikit-learn's
     epochs with ours: on a shared machine both then see the same load.
-    Prints each epoch's seconds; on "done", saves the weights.
+    Prints each epoch's seconds; on "machine", the machine's large-matmul
+    rate (`_reference_gflops`); on "done", saves the weights.
     """
     from sklearn.neural_network import BernoulliRBM
     from sklearn.utils import check_random_state, gen_even_slices
@@ -85,6 +87,9 @@ def sklearn_worker(args):
     slices = list(gen_even_slices(n_batches * args.batch_size, n_batches, n_samples=x.shape[0]))
     print("ready", flush=True)
     for line in sys.stdin:
+        if line.strip() == "machine":
+            print(_reference_gflops(), flush=True)
+            continue
         if line.strip() != "epoch":
             break
         start = time.perf_counter()
@@ -98,6 +103,58 @@ def sklearn_worker(args):
         intercept_visible=rbm.intercept_visible_,
         dtype=str(rbm.components_.dtype),
     )
+
+
+def numpy_ais(w, b, c, base_logits, betas, n_chains=100, seed=0):
+    """An independent NumPy AIS of log Z (Salakhutdinov & Murray 2008), for comparison.
+
+    The same algorithm as `log_partition_ais`, written directly: base-rate model
+    p_A(v) from `base_logits`, one Gibbs sweep per temperature, float32 matmuls
+    (OpenBLAS), float64 log weights with the softplus difference computed by
+    `np.logaddexp` in float64. Returns (log Z, seconds).
+    """
+    rng = np.random.default_rng(seed)
+    w, b, c, b_a = (np.asarray(t, "float32") for t in (w, b, c, base_logits))
+    w_t = np.ascontiguousarray(w.T)
+    n_hidden = w.shape[1]
+    log_z_a = float(np.sum(np.logaddexp(0.0, b_a.astype("float64")))) + n_hidden * np.log(2.0)
+    start = time.perf_counter()
+    v = (rng.random((n_chains, w.shape[0]), dtype="float32") < 1.0 / (1.0 + np.exp(-b_a))).astype("float32")
+    log_w = np.zeros(n_chains)
+    ratio = (b - b_a).astype("float64")
+    for beta_prev, beta in zip(betas[:-1], betas[1:]):
+        pre = (v @ w + c).astype("float64")
+        log_w += (beta - beta_prev) * (v @ ratio) + np.sum(
+            np.logaddexp(0.0, beta * pre) - np.logaddexp(0.0, beta_prev * pre), axis=1)
+        p_h = 1.0 / (1.0 + np.exp(-beta * pre))
+        h = (rng.random(p_h.shape) < p_h).astype("float32")
+        p_v = 1.0 / (1.0 + np.exp(-(beta * (h @ w_t + b) + (1.0 - beta) * b_a)))
+        v = (rng.random(p_v.shape, dtype="float32") < p_v).astype("float32")
+    top = log_w.max()
+    return log_z_a + top + float(np.log(np.mean(np.exp(log_w - top)))), time.perf_counter() - start
+
+
+def _numpy_ais_worker(path):
+    """Run `numpy_ais` on the weights saved at `path`; print one JSON line."""
+    d = np.load(path)
+    log_z, seconds = numpy_ais(d["w"], d["b"], d["c"], d["base_logits"], d["betas"],
+                               int(d["n_chains"]), int(d["seed"]))
+    print(json.dumps({"log_z": log_z, "seconds": seconds}), flush=True)
+
+
+def _reference_gflops(seconds=3.0):
+    """NumPy's (OpenBLAS's) median rate for 1000 x 1000 float32 matmuls over `seconds`.
+
+    A gauge of the machine's state: on this shared virtual machine it moves
+    between ~95 and ~160 GFLOP/s over the day, and every absolute time with it.
+    """
+    a = np.random.default_rng(0).random((1000, 1000), dtype="float32")
+    rates, end = [], time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        a @ a
+        rates.append(2e9 / (time.perf_counter() - start) / 1e9)
+    return float(np.median(rates))
 
 
 def _median_seconds(loop, repeats):
@@ -240,10 +297,15 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--local-dir", default=DEFAULT_DIR)
     p.add_argument("--json", default=None, help="also write the figures to this file")
+    p.add_argument("--numpy-ais", action="store_true",
+                   help="also estimate our log Z by an independent NumPy AIS (~1 minute more)")
     p.add_argument("--sklearn-worker", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--numpy-ais-worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.sklearn_worker:
         return sklearn_worker(args)
+    if args.numpy_ais_worker:
+        return _numpy_ais_worker(args.numpy_ais_worker)
 
     load_start = os.getloadavg()
     # scikit-learn runs in a process of its own, one epoch at a time on request.
@@ -283,12 +345,19 @@ def main(argv=None):
         worker.stdin.flush()
         sk_epochs.append(float(worker.stdout.readline()))
 
+    def machine_gflops():
+        worker.stdin.write("machine\n")
+        worker.stdin.flush()
+        return float(worker.stdout.readline())
+
+    machine = [machine_gflops()]
     timer = _Interleave(sklearn_epoch)
     sklearn_epoch()  # scikit-learn's first epoch, then ours, and so on
     start = time.perf_counter()
     model.fit(x_train, batch_size=args.batch_size, epochs=args.epochs, verbose=0, callbacks=[timer])
     fit_seconds = time.perf_counter() - start - timer.waited
     ours_epochs = timer.epoch_seconds
+    machine.append(machine_gflops())
     worker.stdin.write("done\n")
     worker.stdin.close()
     worker.wait()
@@ -324,6 +393,18 @@ def main(argv=None):
             "log_z": est.log_z, "log_z_std": est.std, "log_z_lower": est.lower,
             "log_z_upper": est.upper, "ais_seconds": est.seconds,
         }
+    if args.numpy_ais:
+        # The same estimate of our model's log Z by an independent NumPy AIS, in a
+        # process without TensorFlow, after ours: a check of the number and of the time.
+        path = os.path.join(os.path.abspath(os.getcwd()), f".rbm_bench_numpy_ais_{os.getpid()}.npz")
+        np.savez(path, w=model.kernel.numpy(), b=model.visible_bias.numpy(),
+                 c=model.hidden_bias.numpy(),
+                 base_logits=np.asarray(model._ais_base(x_train)["logits"]), betas=betas,
+                 n_chains=args.ais_chains, seed=args.seed)
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-ais-worker", path],
+                              capture_output=True, text=True, check=True)
+        os.remove(path)
+        results["ours"]["numpy_ais"] = json.loads(proc.stdout.strip().splitlines()[-1])
     load_end = os.getloadavg()
 
     report = {
@@ -345,10 +426,12 @@ def main(argv=None):
         "log_likelihood_gain": results["ours"]["test_log_likelihood"]
         - results["sklearn"]["test_log_likelihood"],
         "load_average": {"start": load_start, "end": load_end},
+        "machine_gflops_numpy_1000": machine,
     }
     s, o = report["sklearn"], report["ours"]
     print(f"\nload average at start {load_start[0]:.1f}, at end {load_end[0]:.1f} "
-          f"({os.cpu_count()} CPUs)")
+          f"({os.cpu_count()} CPUs); machine gauge (NumPy 1000^3 matmul) {machine[0]:.0f} GFLOP/s "
+          f"before training, {machine[1]:.0f} after")
     print(f"scikit-learn: {s['samples_per_second']:8.0f} samples/s (median epoch {sk_steady:.2f} s, {s['dtype']})")
     print(f"ours:         {o['samples_per_second']:8.0f} samples/s (median epoch after the first "
           f"{steady:.2f} s; {o['samples_per_second_whole_fit']:.0f} samples/s over the whole fit, "
@@ -366,6 +449,11 @@ def main(argv=None):
         print(f"test log-likelihood {name:8s}: {r['test_log_likelihood']:8.2f} nats "
               f"(log Z {r['log_z']:.2f} ± {r['log_z_std']:.2f}; AIS {r['ais_seconds']:.1f} s, target < 25 s)")
     print(f"log-likelihood gain: {report['log_likelihood_gain']:.1f} nats  (target >= 10)")
+    if "numpy_ais" in o:
+        n = o["numpy_ais"]
+        print(f"independent NumPy AIS of our model: log Z {n['log_z']:.2f} in {n['seconds']:.1f} s "
+              f"(ours {o['log_z']:.2f} ± {o['log_z_std']:.2f} in {o['ais_seconds']:.1f} s: "
+              f"{n['seconds'] / o['ais_seconds']:.2f}x faster)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -10,12 +10,15 @@ Samples per second of the `model.fit` training step of
 on synthetic 28 x 28 data (random grey levels for the VAE, random bits for the
 RBM: the speed does not depend on the values), in five settings:
 
-    one device, jit_compile=False, steps_per_execution=S     (the default)
+    one device, jit_compile=False, steps_per_execution=S
     one device, jit_compile=True,  steps_per_execution=S     (XLA)
     one device, jit_compile=False, steps_per_execution=1
     MirroredStrategy over 2 devices, jit_compile=False       (steps_per_execution=1*)
     MirroredStrategy over 2 devices, jit_compile=True        (XLA requested**)
 
+The default, `jit_compile="auto"`, is the first setting for the VAE on a CPU
+(Keras's "auto": no XLA without a GPU) and the second for the RBM, whose
+`fit` on NumPy data runs chunks of S mini-batches in one XLA loop.
 (* Keras cannot run several steps per call under a strategy with several
 replicas, keras-team/keras#19246, so those runs use one; the "2 devices / 1
 device" ratio compares them with one device at steps_per_execution=1 too.

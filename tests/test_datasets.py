@@ -116,6 +116,8 @@ def test_load_shapes_dtypes_range(load_fashion):
     assert x.min() == 0.0 and x.max() == 1.0
     np.testing.assert_allclose(x * 255, np.round(x * 255), atol=1e-4)
     assert set(np.unique(y)) <= set(range(10))
+    # No autotuning: its thread stalled Keras's per-epoch iterator destruction by seconds.
+    assert ds.options().autotune.enabled is False
 
 
 def test_tfds_test_split_equals_idx_files(load_fashion, fashion_mnist_dir):

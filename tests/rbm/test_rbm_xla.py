@@ -65,6 +65,7 @@ def test_chunk_dataset_yields_every_row_once_per_epoch_in_a_new_order():
     x = np.arange(23, dtype="float32").reshape(23, 1)
     dataset = _backend.chunk_dataset(x, 5, shuffle=True, seed=3)
     assert int(dataset.cardinality()) == 5
+    assert dataset.options().autotune.enabled is False
     epochs = _epochs(dataset, 3)
     orders = []
     for chunks in epochs:

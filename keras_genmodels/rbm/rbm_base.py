@@ -64,10 +64,14 @@ def bernoulli(p, seed):
 
 def _split_for_validation(x, validation_split):
     """(x[:k], x[k:]) with k = floor(N (1 - validation_split)), as Keras splits arrays."""
-    fraction = check_positive_float("validation_split", validation_split)
-    if fraction >= 1:
+    try:
+        fraction = check_positive_float("validation_split", validation_split)
+    except ValueError:
+        fraction = None
+    if fraction is None or fraction >= 1:
         raise ValueError(
-            f"`validation_split` must be in [0, 1). Received: validation_split={validation_split!r}"
+            "`validation_split` must be a float in [0, 1). "
+            f"Received: validation_split={validation_split!r}"
         )
     k = int(math.floor(x.shape[0] * (1.0 - fraction)))  # < N for any fraction > 0
     if k == 0:

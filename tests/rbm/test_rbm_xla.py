@@ -119,8 +119,10 @@ def test_chunked_fit_splits_validation_data_as_keras_does():
     assert float(model.data_count.numpy()) == 80.0  # trained on the first 80 rows only
     np.testing.assert_allclose(model.data_mean.numpy(), x[:80].mean(0), atol=1e-6)
     assert "val_free_energy" in history and "free_energy_gap" in history
-    for bad, expected in [(1.0, r"must be in \[0, 1\)"), (0.999, "leaves no examples for training"),
-                          (-0.5, "validation_split"), ("0.2", "validation_split")]:
+    in_range = r"must be a float in \[0, 1\)\. Received: validation_split="
+    for bad, expected in [(1.0, in_range + "1.0"), (0.999, "leaves no examples for training"),
+                          (-0.5, in_range + "-0.5"), ("0.2", in_range + "'0.2'"),
+                          (float("nan"), in_range + "nan")]:
         with pytest.raises(ValueError, match=expected):
             model.fit(x, batch_size=10, epochs=1, validation_split=bad, verbose=0)
 

@@ -23,7 +23,6 @@ a NaN or Inf (the previous model file and the last backup are left intact).
 
 import argparse
 import importlib
-import os
 import sys
 
 # family name -> module implementing its command-line hooks.

@@ -82,59 +82,6 @@ def normal(shape, dtype, seed):
     return _tensorflow().random.stateless_normal(shape, pair, dtype=dtype, alg="threefry")
 
 
-def chunk_dataset(x, chunk_rows, shuffle=True, seed=0):
-    """The rows of a NumPy array, as a `tf.data.Dataset` of index chunks, for `fit`.
-
-    Each element is `(rows, data)`: the indices of the next `chunk_rows` rows
-    (the last chunk smaller when `chunk_rows` does not divide the number of
-    rows) and the whole of `x` as one tensor, converted once and passed by
-    reference, so that the training step gathers its own mini-batches
-    (`RestrictedBoltzmannMachine._train_chunk`) instead of tf.data gathering
-    a copy of every chunk on the cores the training step uses. With
-    `shuffle`, the j-th iteration of the dataset (an epoch of `fit`) takes
-    the rows in the order `stateless_shuffle(range(N), (seed, j))`: a new
-    order each epoch, the same orders in every run with the same seed,
-    whatever global seeds are set. tf.data's autotuning is off: its model
-    thread makes the destruction of an iterator wait for up to its (growing)
-    optimisation period, which Keras's per-epoch iterators turned into seconds
-    of idle time every other epoch; slicing index chunks needs no tuning.
-
-    Args:
-        x: NumPy array (N, ...).
-        chunk_rows: int, rows per chunk.
-        shuffle: bool, whether to reshuffle the rows each epoch.
-        seed: int in [0, 2^63), seed of the orders. Defaults to `0`.
-
-    Returns:
-        A `tf.data.Dataset` of `(int32 (n,), x)` pairs, its cardinality set.
-    """
-    tf = _tensorflow()
-    n = int(x.shape[0])
-    n_full, left = divmod(n, chunk_rows)
-    data = tf.convert_to_tensor(x)
-    iterations = tf.Variable(0, dtype=tf.int64, trainable=False)  # of this dataset, so far
-
-    def chunks_of(_):
-        order = tf.range(n, dtype=tf.int32)
-        if shuffle:
-            key = tf.stack([tf.constant(seed, tf.int64), iterations.assign_add(1)])
-            order = tf.random.experimental.stateless_shuffle(order, key)
-        chunks = tf.data.Dataset.from_tensor_slices(
-            tf.reshape(order[: n_full * chunk_rows], (n_full, chunk_rows))
-        )
-        if left:
-            chunks = chunks.concatenate(tf.data.Dataset.from_tensors(order[n_full * chunk_rows :]))
-        return chunks
-
-    rows = tf.data.Dataset.range(1).flat_map(chunks_of)
-    dataset = tf.data.Dataset.zip(rows, tf.data.Dataset.from_tensors(data).repeat())
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_full + (1 if left else 0)))
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    options.deterministic = True
-    return dataset.prefetch(1).with_options(options)
-
-
 def compile_function(fn, jit_compile=True):
     """Return `fn` compiled for the active Keras backend.
 

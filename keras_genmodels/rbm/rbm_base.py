@@ -37,6 +37,7 @@ from keras_genmodels._validation import (
     check_positive_int,
     check_seed,
 )
+from keras_genmodels import _arrays
 from keras_genmodels.rbm import partition
 from keras_genmodels.rbm import _backend
 from keras_genmodels.rbm._backend import compile_function
@@ -60,26 +61,6 @@ def bernoulli(p, seed):
     """Sample h ~ Bernoulli(p) elementwise as `u < p`, u ~ U[0, 1)."""
     u = _backend.uniform(ops.shape(p), p.dtype, seed)
     return ops.cast(ops.less(u, p), p.dtype)
-
-
-def _split_for_validation(x, validation_split):
-    """(x[:k], x[k:]) with k = floor(N (1 - validation_split)), as Keras splits arrays."""
-    try:
-        fraction = check_positive_float("validation_split", validation_split)
-    except ValueError:
-        fraction = None
-    if fraction is None or fraction >= 1:
-        raise ValueError(
-            "`validation_split` must be a float in [0, 1). "
-            f"Received: validation_split={validation_split!r}"
-        )
-    k = int(math.floor(x.shape[0] * (1.0 - fraction)))  # < N for any fraction > 0
-    if k == 0:
-        raise ValueError(
-            f"`validation_split={validation_split!r}` leaves no examples for training "
-            f"out of {x.shape[0]}."
-        )
-    return x[:k], x[k:]
 
 
 class _PerExampleMeans(keras.metrics.Metric):
@@ -615,7 +596,7 @@ class RestrictedBoltzmannMachine(keras.Model):
 
         `fit` on NumPy data hands the step chunks of `steps_per_execution`
         mini-batches as `(rows, x)`, the indices of the chunk's rows and the
-        whole data set (see `_backend.chunk_dataset`); this runs `train_step`
+        whole data set (see `_arrays.row_chunks`); this runs `train_step`
         on each mini-batch of `_minibatch_size` rows in turn (a last, smaller
         one for the rows left over), gathering its rows itself: exactly the
         updates Keras's own loop would make, without a `tf.data` fetch and a
@@ -724,15 +705,13 @@ class RestrictedBoltzmannMachine(keras.Model):
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         chunked = self._use_chunks(x, y, kwargs)
-        if chunked:
+        own_pipeline = chunked or _arrays.own_pipeline_applies(self, x, y, kwargs)
+        if own_pipeline:
             batch_size = 32 if batch_size is None else batch_size
-            if validation_split:
+            if validation_split and validation_data is None:  # Keras: validation_data wins
                 # Keras's split (the last fraction, before shuffling), done here
                 # because `fit` is handed a dataset below.
-                x, held_out = _split_for_validation(x, validation_split)
-                if validation_data is None:
-                    validation_data = held_out
-                validation_split = 0.0
+                x, validation_data = _arrays.split_for_validation(x, validation_split)
         callbacks = list(callbacks or [])
         if validation_data is not None:
             from keras_genmodels.rbm.callbacks import FreeEnergyGap
@@ -741,35 +720,24 @@ class RestrictedBoltzmannMachine(keras.Model):
                 gap = FreeEnergyGap.from_data(x, validation_data, n=1000)
                 if gap is not None:
                     callbacks.append(gap)
-        fit_args = dict(
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=validation_data,
+        if not own_pipeline:
+            return super().fit(
+                x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                validation_split=validation_split, validation_data=validation_data, **kwargs,
+            )
+        # NumPy data: batched here, without tf.data's autotuning (`_arrays`).
+        validation_data = _arrays.validation_batches(
+            validation_data, kwargs.pop("validation_batch_size", None) or batch_size
         )
-        if not chunked:
-            return super().fit(x, y, batch_size=batch_size, **fit_args, **kwargs)
         shuffle = kwargs.pop("shuffle", True)
-        chunks = _backend.chunk_dataset(
-            x, batch_size * self.steps_per_execution, shuffle=bool(shuffle),
-            seed=self._shuffle_seed(),
-        )
-        kwargs.setdefault("validation_batch_size", batch_size)
+        seed = _arrays.seed_from_state(self.seed_generator)
+        fit_args = dict(epochs=epochs, verbose=verbose, callbacks=callbacks,
+                        validation_data=validation_data, shuffle=False, **kwargs)
+        if not chunked:
+            return super().fit(_arrays.batches(x, batch_size, shuffle, seed), **fit_args)
+        chunks = _arrays.row_chunks(x, batch_size * self.steps_per_execution, shuffle, seed)
         with self._chunked_training(batch_size):
-            return super().fit(chunks, shuffle=False, **fit_args, **kwargs)
-
-    def _shuffle_seed(self):
-        """A seed for the row orders of one `fit`, from the training generator's state.
-
-        The state advances with every training step and is saved with the
-        model, so successive `fit` calls (one per epoch, say) shuffle
-        differently, a seeded model reproducibly, and a reloaded one goes on
-        where it stopped.
-        """
-        state = ops.convert_to_numpy(self.seed_generator.state).astype("int64")
-        words = [int(w) % 2**32 for w in state.ravel()]
-        return int(np.random.SeedSequence(words).generate_state(1)[0] >> 1)
+            return super().fit(chunks, **fit_args)
 
     @contextlib.contextmanager
     def _chunked_training(self, minibatch):
@@ -807,27 +775,20 @@ class RestrictedBoltzmannMachine(keras.Model):
 
         For in-memory NumPy data (checked by `fit`) on one device, `fit`
         feeds the data in chunks of `steps_per_execution` mini-batches
-        (`_backend.chunk_dataset`) and `train_step` loops over the
+        (`_arrays.row_chunks`) and `train_step` loops over the
         mini-batches of each chunk inside one compiled function
         (`_train_chunk`): the same updates, in the same order, as Keras's
         multi-step loop over mini-batches, without a `tf.data` fetch per
-        mini-batch, and compiled by XLA as one loop. Off for datasets, targets
-        `y`, `sample_weight`, `class_weight`, `steps_per_epoch`,
-        `steps_per_execution` = 1, eager runs, and under a tf.distribute
-        strategy.
+        mini-batch, and compiled by XLA as one loop. Off where
+        `_arrays.own_pipeline_applies` is (datasets, targets `y`,
+        `sample_weight`, `class_weight`, `steps_per_epoch`, `shuffle="batch"`,
+        any tf.distribute strategy, even of one replica: the optimizer's
+        cross-replica update, a merge_call, cannot run inside the chunk's
+        loop), for `steps_per_execution` = 1 and for eager runs.
         """
-        if not isinstance(x, np.ndarray) or y is not None:
-            return False
-        if any(fit_kwargs.get(k) is not None for k in ("sample_weight", "class_weight", "steps_per_epoch")):
-            return False
         if self.steps_per_execution <= 1 or self.run_eagerly:
             return False
-        # Not under any tf.distribute strategy, even with one replica: the
-        # optimizer's cross-replica update (a merge_call) cannot run inside the
-        # chunk's graph loop.
-        return keras.backend.backend() == "tensorflow" and distribute.num_replicas() == 1 and (
-            getattr(self, "_distribute_strategy", None) is None
-        )
+        return _arrays.own_pipeline_applies(self, x, y, fit_kwargs)
 
     # ------------------------------------------------------------------
     # Public eager methods (validated inputs, NumPy outputs).

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_genmodels import _arrays
 from keras_genmodels import _validation as v
 from keras_genmodels import distribute
 from keras_genmodels.vae import losses
@@ -284,13 +285,22 @@ class VAE(keras.Model):
             )
         return x
 
-    def fit(self, x=None, y=None, batch_size=None, **kwargs):
+    def fit(self, x=None, y=None, batch_size=None, validation_split=0.0, validation_data=None,
+            **kwargs):
         """`keras.Model.fit`, with NumPy (or list) data checked up front.
 
         The dtype (real numbers), the rank, an empty array and `batch_size`
         give a `ValueError` naming what was expected and received before any
         tracing; the per-example shape, NaN/Inf and the [0, 1] range of
         Bernoulli data are checked in the step (for datasets too).
+
+        NumPy images alone (no targets or sample weights, `shuffle` a bool, no
+        tf.distribute strategy) are batched by the model itself, as Keras
+        would batch them (`validation_split` takes the last fraction, every
+        image once per epoch, the last batch smaller, a new order each epoch
+        from the model's seed), but without tf.data's autotuning, which stalls
+        the start of each of Keras's epochs by seconds on a CPU
+        (`keras_genmodels._arrays`); a NumPy `validation_data` likewise.
         """
         if batch_size is not None:
             batch_size = v.check_positive_int("batch_size", batch_size)
@@ -301,7 +311,19 @@ class VAE(keras.Model):
                     f"{type(self).__name__} expects batches of shape "
                     f"(batch, {', '.join(map(str, self.data_shape))}). Received: shape={x.shape}"
                 )
-        return super().fit(x, y, batch_size=batch_size, **kwargs)
+        if not _arrays.own_pipeline_applies(self, x, y, kwargs):
+            return super().fit(x, y, batch_size=batch_size, validation_split=validation_split,
+                               validation_data=validation_data, **kwargs)
+        batch_size = 32 if batch_size is None else batch_size
+        if validation_split and validation_data is None:  # Keras: validation_data wins
+            x, validation_data = _arrays.split_for_validation(x, validation_split)
+        validation_data = _arrays.validation_batches(
+            validation_data, kwargs.pop("validation_batch_size", None) or batch_size
+        )
+        shuffle = kwargs.pop("shuffle", True)
+        seed = _arrays.seed_from_state(self.sampling.seed_generator)
+        return super().fit(_arrays.batches(x, batch_size, shuffle, seed),
+                           validation_data=validation_data, shuffle=False, **kwargs)
 
     def train_step(self, data):
         """One gradient step on the ELBO loss; returns the metrics.

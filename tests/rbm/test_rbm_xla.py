@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from keras_genmodels import load_model, save_model
+from keras_genmodels import _arrays, load_model, save_model
 from keras_genmodels.rbm import BernoulliRBM, _backend, partition
 from rbm_testing import all_states, random_bernoulli
 
@@ -55,34 +55,6 @@ def test_uniform_and_normal_are_keras_random_outside_xla_and_threefry_inside():
     np.testing.assert_array_equal(state, state2)
     assert not np.array_equal(state, ops.convert_to_numpy(keras.random.SeedGenerator(7).state))
     assert not np.array_equal(u, draws(8)[0])
-
-
-def _epochs(dataset, n):
-    return [[(r.numpy(), d.numpy()) for r, d in dataset] for _ in range(n)]
-
-
-def test_chunk_dataset_yields_every_row_once_per_epoch_in_a_new_order():
-    x = np.arange(23, dtype="float32").reshape(23, 1)
-    dataset = _backend.chunk_dataset(x, 5, shuffle=True, seed=3)
-    assert int(dataset.cardinality()) == 5
-    assert dataset.options().autotune.enabled is False
-    epochs = _epochs(dataset, 3)
-    orders = []
-    for chunks in epochs:
-        assert [len(rows) for rows, _ in chunks] == [5, 5, 5, 5, 3]
-        for _, data in chunks:
-            np.testing.assert_array_equal(data, x)  # the whole data set, for the step to gather from
-        order = np.concatenate([rows for rows, _ in chunks])
-        np.testing.assert_array_equal(np.sort(order), np.arange(23))
-        orders.append(order)
-    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
-    tf.random.set_seed(1234)  # the orders depend on `seed` only, not on TensorFlow's global seed
-    again = _epochs(_backend.chunk_dataset(x, 5, shuffle=True, seed=3), 2)  # same seed, same orders
-    for a, b in zip(again, epochs):
-        np.testing.assert_array_equal(np.concatenate([r for r, _ in a]), np.concatenate([r for r, _ in b]))
-    in_order = _epochs(_backend.chunk_dataset(x, 5, shuffle=False), 2)
-    for chunks in in_order:
-        np.testing.assert_array_equal(np.concatenate([r for r, _ in chunks]), np.arange(23))
 
 
 def test_chunked_fit_is_compiled_by_xla_by_default_and_the_setting_is_saved(tmp_path):
@@ -187,7 +159,7 @@ def test_successive_fits_shuffle_differently_and_reproducibly():
         model._train_chunk = spy
         orders = []
         for _ in range(3):  # one fit per epoch, as fit_rbm_ising or the benchmark do
-            seeds = model._shuffle_seed()
+            seeds = _arrays.seed_from_state(model.seed_generator)
             orders.append(seeds)
             model.fit(x, batch_size=4, epochs=1, verbose=0)
         return orders

@@ -1,0 +1,178 @@
+"""In-memory arrays as `tf.data` pipelines for `fit`, without tf.data's autotuning.
+
+Keras's `fit` turns NumPy input into a `tf.data` pipeline whose autotuning is
+on, and creates a new iterator of it every epoch. On a CPU, tf.data's autotuning
+model thread makes the destruction of an iterator wait for up to its (growing)
+optimisation period: measured here (2 cores, TensorFlow 2.21), ~8 s of idle
+time at the start of every epoch after the first of the conv VAE on 20,000
+Fashion-MNIST images (13 s epochs became 21 s). The models of this library
+therefore build the pipeline of NumPy input themselves (`batches`,
+`row_chunks`), with the same batches as Keras (every row once per epoch, the
+last batch smaller), shuffled by a seed drawn from the model's own random state,
+and autotuning off; slicing in-memory arrays needs no tuning.
+"""
+
+import math
+
+import numpy as np
+
+from keras_genmodels._validation import check_positive_float
+
+
+def _tensorflow():
+    import tensorflow as tf
+
+    return tf
+
+
+def _options():
+    tf = _tensorflow()
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.deterministic = True
+    return options
+
+
+def _index_chunks(x, chunk_rows, shuffle, seed):
+    """`(rows, x)` pairs: int32 indices of `chunk_rows` rows (the last chunk smaller), all of x."""
+    import keras
+
+    tf = _tensorflow()
+    n = int(x.shape[0])
+    n_full, left = divmod(n, chunk_rows)
+    if np.issubdtype(x.dtype, np.floating) and x.dtype != keras.config.floatx():
+        x = x.astype(keras.config.floatx())  # as Keras's array adapter does
+    data = tf.convert_to_tensor(x)
+    iterations = tf.Variable(0, dtype=tf.int64, trainable=False)  # of this dataset, so far
+
+    def chunks_of(_):
+        order = tf.range(n, dtype=tf.int32)
+        if shuffle:
+            key = tf.stack([tf.constant(seed, tf.int64), iterations.assign_add(1)])
+            order = tf.random.experimental.stateless_shuffle(order, key)
+        chunks = tf.data.Dataset.from_tensor_slices(
+            tf.reshape(order[: n_full * chunk_rows], (n_full, chunk_rows))
+        )
+        if left:
+            chunks = chunks.concatenate(tf.data.Dataset.from_tensors(order[n_full * chunk_rows :]))
+        return chunks
+
+    rows = tf.data.Dataset.range(1).flat_map(chunks_of)
+    dataset = tf.data.Dataset.zip(rows, tf.data.Dataset.from_tensors(data).repeat())
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_full + (1 if left else 0)))
+
+
+def row_chunks(x, chunk_rows, shuffle=True, seed=0):
+    """The rows of a NumPy array, as a `tf.data.Dataset` of index chunks.
+
+    Each element is `(rows, data)`: the indices of the next `chunk_rows` rows
+    (the last chunk smaller when `chunk_rows` does not divide the number of
+    rows) and the whole of `x` as one tensor, converted once and passed by
+    reference, so that a training step can gather its own mini-batches (the
+    RBM's chunked `fit`). With `shuffle`, the j-th iteration of the dataset
+    (an epoch of `fit`) takes the rows in the order
+    `stateless_shuffle(range(N), (seed, j))`: a new order each epoch, the same
+    orders in every run with the same seed, whatever global seeds are set.
+
+    Args:
+        x: NumPy array (N, ...).
+        chunk_rows: int, rows per chunk.
+        shuffle: bool, whether to reshuffle the rows each epoch. Defaults to
+            `True`.
+        seed: int in [0, 2^63), seed of the orders. Defaults to `0`.
+
+    Returns:
+        A `tf.data.Dataset` of `(int32 (n,), x)` pairs, its cardinality set,
+        autotuning off.
+    """
+    return _index_chunks(x, chunk_rows, shuffle, seed).prefetch(1).with_options(_options())
+
+
+def batches(x, batch_size, shuffle=True, seed=0):
+    """The rows of a NumPy array in batches of `batch_size`, as Keras's `fit` batches them.
+
+    Every row once per epoch (the last batch smaller), in the orders of
+    `row_chunks` when `shuffle`, else in order; autotuning off.
+
+    Args:
+        x: NumPy array (N, ...).
+        batch_size: int, rows per batch.
+        shuffle: bool, whether to reshuffle the rows each epoch. Defaults to
+            `True`.
+        seed: int in [0, 2^63), seed of the orders. Defaults to `0`.
+
+    Returns:
+        A `tf.data.Dataset` of batches of `x`, its cardinality set.
+    """
+    tf = _tensorflow()
+    dataset = _index_chunks(x, batch_size, shuffle, seed).map(
+        lambda rows, data: tf.gather(data, rows), num_parallel_calls=2, deterministic=True
+    )
+    return dataset.prefetch(2).with_options(_options())
+
+
+def split_for_validation(x, validation_split):
+    """(x[:k], x[k:]) with k = floor(N (1 - validation_split)), as Keras splits arrays."""
+    try:
+        fraction = check_positive_float("validation_split", validation_split)
+    except ValueError:
+        fraction = None
+    if fraction is None or fraction >= 1:
+        raise ValueError(
+            "`validation_split` must be a float in [0, 1). "
+            f"Received: validation_split={validation_split!r}"
+        )
+    k = int(math.floor(x.shape[0] * (1.0 - fraction)))  # < N for any fraction > 0
+    if k == 0:
+        raise ValueError(
+            f"`validation_split={validation_split!r}` leaves no examples for training "
+            f"out of {x.shape[0]}."
+        )
+    return x[:k], x[k:]
+
+
+def seed_from_state(seed_generator):
+    """An int seed in [0, 2^63) from a `keras.random.SeedGenerator`'s current state.
+
+    A training generator's state advances with every step and is saved with
+    the model, so successive `fit` calls shuffle differently, a seeded model
+    reproducibly, and a reloaded one goes on where it stopped.
+    """
+    import keras
+
+    state = keras.ops.convert_to_numpy(seed_generator.state).astype("int64")
+    words = [int(w) % 2**32 for w in state.ravel()]
+    return int(np.random.SeedSequence(words).generate_state(1)[0] >> 1)
+
+
+def own_pipeline_applies(model, x, y, fit_kwargs):
+    """Whether `model.fit` should batch the NumPy `x` itself (`batches`).
+
+    Yes for NumPy features alone (no targets, `sample_weight`,
+    `class_weight` or `steps_per_epoch`), `shuffle` a bool, on the
+    TensorFlow backend outside any `tf.distribute` strategy (where Keras's own
+    sharding of array input is kept); otherwise Keras's pipeline is used
+    unchanged.
+    """
+    import keras
+
+    from keras_genmodels import distribute
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    if not isinstance(x, np.ndarray) or y is not None:
+        return False
+    if any(fit_kwargs.get(k) is not None for k in ("sample_weight", "class_weight", "steps_per_epoch")):
+        return False
+    if not isinstance(fit_kwargs.get("shuffle", True), bool):
+        return False
+    return distribute.num_replicas() == 1 and getattr(model, "_distribute_strategy", None) is None
+
+
+def validation_batches(validation_data, batch_size):
+    """`validation_data` as `batches` (in order) when it is a NumPy array or a 1-tuple of one."""
+    if isinstance(validation_data, tuple) and len(validation_data) == 1:
+        validation_data = validation_data[0]
+    if isinstance(validation_data, np.ndarray):
+        return batches(validation_data, batch_size, shuffle=False)
+    return validation_data

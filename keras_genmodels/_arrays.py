@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from keras_genmodels._validation import check_positive_float
+from keras_genmodels._validation import check_positive_float, check_positive_int
 
 
 def _tensorflow():
@@ -174,5 +174,6 @@ def validation_batches(validation_data, batch_size):
     if isinstance(validation_data, tuple) and len(validation_data) == 1:
         validation_data = validation_data[0]
     if isinstance(validation_data, np.ndarray):
+        batch_size = check_positive_int("validation_batch_size", batch_size)
         return batches(validation_data, batch_size, shuffle=False)
     return validation_data

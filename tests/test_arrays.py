@@ -155,3 +155,15 @@ def test_rbm_fit_on_numpy_without_chunks_uses_the_same_pipeline(monkeypatch):
     assert counter.batches == [5]  # ceil(30 / 7)
     assert float(model.data_count.numpy()) == 30.0
     assert "val_free_energy" in history and "free_energy_gap" in history
+
+
+def test_validation_batches_keep_the_batch_size_and_check_it():
+    x = _images(10)
+    dataset = _arrays.validation_batches((x,), 4)
+    assert [b.shape[0] for b in dataset] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([b.numpy() for b in dataset]), x)  # in order
+    pair = (x, x)
+    assert _arrays.validation_batches(pair, 4) is pair  # targets: left to Keras
+    with pytest.raises(ValueError, match="`validation_batch_size` must be a positive int. Received: "
+                                         "validation_batch_size=-3"):
+        _vae().fit(x, batch_size=4, validation_data=x, validation_batch_size=-3, verbose=0)

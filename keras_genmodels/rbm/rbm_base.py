@@ -726,9 +726,8 @@ class RestrictedBoltzmannMachine(keras.Model):
                 validation_split=validation_split, validation_data=validation_data, **kwargs,
             )
         # NumPy data: batched here, without tf.data's autotuning (`_arrays`).
-        validation_data = _arrays.validation_batches(
-            validation_data, kwargs.pop("validation_batch_size", None) or batch_size
-        )
+        kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
+        validation_data = _arrays.validation_batches(validation_data, kwargs["validation_batch_size"])
         shuffle = kwargs.pop("shuffle", True)
         seed = _arrays.seed_from_state(self.seed_generator)
         fit_args = dict(epochs=epochs, verbose=verbose, callbacks=callbacks,

@@ -317,9 +317,8 @@ class VAE(keras.Model):
         batch_size = 32 if batch_size is None else batch_size
         if validation_split and validation_data is None:  # Keras: validation_data wins
             x, validation_data = _arrays.split_for_validation(x, validation_split)
-        validation_data = _arrays.validation_batches(
-            validation_data, kwargs.pop("validation_batch_size", None) or batch_size
-        )
+        kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
+        validation_data = _arrays.validation_batches(validation_data, kwargs["validation_batch_size"])
         shuffle = kwargs.pop("shuffle", True)
         seed = _arrays.seed_from_state(self.sampling.seed_generator)
         return super().fit(_arrays.batches(x, batch_size, shuffle, seed),

@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom on a small setting (KERAS_GENMODELS_SMOKE=1)."""
 
-import os
 import pathlib
 
 import nbformat

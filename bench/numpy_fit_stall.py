@@ -1,6 +1,7 @@
 """Epoch times of `fit` on NumPy images: Keras's own pipeline against the models' own.
 
     python bench/numpy_fit_stall.py                  # ~4 minutes; use a quiet machine
+    python bench/numpy_fit_stall.py --datasets       # ~8 minutes
     python bench/numpy_fit_stall.py --images 1000 --epochs 3 --repeats 1   # smoke run
 
 The keras.io convolutional VAE (latent 2, batch 128, Adam 1e-3) trains on the
@@ -11,7 +12,11 @@ process, in two ways, from the same initial weights:
   autotuning on), as a plain `keras.Model` subclass such as the keras.io
   example gets it;
 - "ours": `VAE.fit`, which batches NumPy input itself without tf.data's
-  autotuning (`keras_genmodels._arrays`).
+  autotuning (`keras_genmodels._arrays`);
+
+and, with `--datasets`, the same images from `datasets.load` (TFDS, local
+IDX files; its pipeline has autotuning off) as it is, and with autotuning
+turned back on ("datasets.load, autotune on").
 
 Each model trains in one `fit` of `--epochs` epochs (the stall appears
 between the epochs of one `fit`, not between separate one-epoch `fit` calls),
@@ -28,6 +33,7 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_genmodels import datasets
 from keras_genmodels.vae import VAE
@@ -57,6 +63,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--datasets", action="store_true",
+                        help="also datasets.load with autotuning on and off")
     args = parser.parse_args()
 
     x, _ = datasets.load_arrays("fashion_mnist", "train")
@@ -65,6 +73,18 @@ def main():
         "Keras pipeline": lambda m, **kw: keras.Model.fit(m, x, **kw),
         "ours": lambda m, **kw: m.fit(x, **kw),
     }
+    if args.datasets:
+        def load(autotune):
+            ds = datasets.load("fashion_mnist", "train", batch_size=args.batch_size,
+                               limit=args.images, seed=0)
+            if autotune:
+                options = tf.data.Options()
+                options.autotune.enabled = True
+                ds = ds.with_options(options)
+            return ds
+
+        fits["datasets.load, autotune on"] = lambda m, batch_size, **kw: m.fit(load(True), **kw)
+        fits["datasets.load"] = lambda m, batch_size, **kw: m.fit(load(False), **kw)
     print(f"fit on {len(x)} NumPy images, batch {args.batch_size}, conv VAE; "
           f"NumPy 1000^3 matmul gauge: {_gauge():.0f} GFLOP/s", flush=True)
     rows = {name: [] for name in fits}
@@ -82,9 +102,12 @@ def main():
     medians = {name: statistics.median(s for s, _ in r) for name, r in rows.items()}
     for name, median in medians.items():
         idle = statistics.median(i for _, i in rows[name])
-        print(f"{name:15s} median epoch after the first {median:6.2f} s "
+        print(f"{name:27s} median epoch after the first {median:6.2f} s "
               f"(median idle before its first batch {idle:.2f} s)")
     print(f"speed ours / Keras pipeline: {medians['Keras pipeline'] / medians['ours']:.2f}x")
+    if args.datasets:
+        ratio = medians["datasets.load, autotune on"] / medians["datasets.load"]
+        print(f"speed datasets.load / the same with autotuning: {ratio:.2f}x")
     print(f"NumPy gauge after: {_gauge():.0f} GFLOP/s")
 
 

@@ -444,7 +444,8 @@ def load(
     `prefetch(AUTOTUNE)`, with tf.data's autotuning off (parallel maps then use
     every core): its model thread made the destruction of each epoch's
     iterator, which Keras's `fit` creates anew, wait up to its optimisation
-    period, 6-8 s at the start of every other epoch of the VAE here.
+    period, 5-9 s at the start of most epochs of the VAE here
+    (`bench/numpy_fit_stall.py --datasets`).
 
     Binarisation, for grey level x in [0, 1]:
     - "fixed": b = 1[x > threshold];

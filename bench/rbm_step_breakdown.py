@@ -11,6 +11,9 @@ per step, each row compiled by TensorFlow's graph executor and by XLA:
    the graph, ThreeFry under XLA);
 4. our `BernoulliRBM.train_step` (PCD-1, centred) in a compiled loop over
    slices of a constant tensor (no `tf.data`, no Keras loop);
+0. one step's 128,400 U[0, 1) draws, from `keras.random.uniform` (the
+   default "auto_select" generator) compiled both ways, and from ThreeFry
+   under XLA;
 then, once each,
 5. `fit` on the NumPy array (`shuffle=False`, `steps_per_execution=100`): the
    chunked loop, XLA by default, and with `jit_compile=False`;
@@ -92,9 +95,19 @@ def main(argv=None):
         m.optimizer.build(m.trainable_variables)
         return m
 
+    def keras_uniforms():
+        generator = keras.random.SeedGenerator(0)
+        return lambda i: tf.reduce_sum(keras.random.uniform((B, H + D), seed=generator))
+
+    def threefry_uniforms(i):
+        return tf.reduce_sum(tf.random.stateless_uniform((B, H + D), tf.stack([i, 0]), alg="threefry"))
+
     rows = {}
     for name, jit in (("graph", False), ("XLA", True)):
         step_model = model()
+        rows[f"one step's 128,400 uniforms, keras.random ({name})"] = compiled(keras_uniforms(), jit)
+        if jit:  # TensorFlow's own kernels have no ThreeFry
+            rows[f"the same, ThreeFry ({name})"] = compiled(threefry_uniforms, jit)
         rows[f"one 100x784x500 matmul ({name})"] = compiled(matmul, jit)
         rows[f"minimal PCD-1 step, no random numbers ({name})"] = compiled(minimal(False, jit), jit)
         rows[f"minimal PCD-1 step ({name})"] = compiled(minimal(True, jit), jit)

@@ -14,8 +14,10 @@ and autotuning off; slicing in-memory arrays needs no tuning.
 
 import math
 
+import keras
 import numpy as np
 
+from keras_genmodels import distribute
 from keras_genmodels._validation import check_positive_float, check_positive_int
 
 
@@ -35,8 +37,6 @@ def _options():
 
 def _index_chunks(x, chunk_rows, shuffle, seed):
     """`(rows, x)` pairs: int32 indices of `chunk_rows` rows (the last chunk smaller), all of x."""
-    import keras
-
     tf = _tensorflow()
     n = int(x.shape[0])
     n_full, left = divmod(n, chunk_rows)
@@ -138,8 +138,6 @@ def seed_from_state(seed_generator):
     the model, so successive `fit` calls shuffle differently, a seeded model
     reproducibly, and a reloaded one goes on where it stopped.
     """
-    import keras
-
     state = keras.ops.convert_to_numpy(seed_generator.state).astype("int64")
     words = [int(w) % 2**32 for w in state.ravel()]
     return int(np.random.SeedSequence(words).generate_state(1)[0] >> 1)
@@ -154,10 +152,6 @@ def own_pipeline_applies(model, x, y, fit_kwargs):
     sharding of array input is kept); otherwise Keras's pipeline is used
     unchanged.
     """
-    import keras
-
-    from keras_genmodels import distribute
-
     if keras.backend.backend() != "tensorflow":
         return False
     if not isinstance(x, np.ndarray) or y is not None:

@@ -11,8 +11,8 @@ temperature (`bench/rbm_vs_sklearn.py`).
 
 Random numbers: `keras.random.uniform` asks TensorFlow for its default
 ("auto_select") counter-based generator. Compiled by XLA for a CPU, that is a
-Philox emulated in 64-bit integer arithmetic that takes ~13 ms for the 128,400
-uniforms of one PCD step, several times the step itself. Inside an XLA
+Philox emulated in 64-bit integer arithmetic that takes ~51 ms for the 128,400
+uniforms of one PCD step, over ten times the step itself. Inside an XLA
 computation `uniform`/`normal` below therefore ask for XLA's ThreeFry-2x32
 generator (Salmon et al. 2011, the Random123 family, as Philox) explicitly
 (~0.2 ms for the same draw); outside XLA, and on other backends, they are

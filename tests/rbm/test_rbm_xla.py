@@ -143,6 +143,56 @@ def test_ais_skips_the_range_test_only_when_the_bound_allows_it(monkeypatch):
     assert calls == [True, False]
 
 
+@pytest.mark.parametrize("largest", [partition._SERIES_RANGE, 1e-3, 1e-5])
+def test_softplus_difference_series_agrees_with_float64(largest):
+    rng = np.random.default_rng(6)
+    a = np.concatenate([rng.normal(scale=20.0, size=20000), [-80.0, -30.0, 0.0, 30.0, 80.0]])
+    x = rng.uniform(-largest, largest, size=a.size)
+    # float64 reference, without the cancellation of a difference of softplus values.
+    s64 = 1.0 / (1.0 + np.exp(-a))
+    exact = -np.log1p(s64 * np.expm1(-x))
+    # In float64 the truncation error alone: below |x|^5 / 900 (with rounding).
+    series64 = partition.softplus_difference_series(s64, x)
+    error = np.abs(series64 - exact)
+    np.testing.assert_array_less(error, np.abs(x) ** 5 / 900 + 1e-15 * np.abs(exact) + 1e-300)
+    np.testing.assert_array_less(error, (x**4 / 115 + 1e-15) * np.abs(exact) + 1e-300)  # relative
+    # In float32, from sigmoid(a) and x rounded to float32 (relative errors ~6e-8).
+    got = ops.convert_to_numpy(partition.softplus_difference_series(
+        ops.convert_to_tensor(s64, "float32"), ops.convert_to_tensor(x, "float32")))
+    np.testing.assert_array_less(np.abs(got - exact), 3e-7 * np.abs(exact) + 1e-37)  # + subnormals
+
+
+def test_series_and_softplus_forms_give_the_same_ais_weights(monkeypatch):
+    model = random_bernoulli(30, 8, scale=0.3, seed=2)
+    bound = model._max_abs_preactivation()
+    betas = np.concatenate([np.linspace(0, 0.5, 6), np.linspace(0.5, 1.0, 501)[1:]])
+    series = bound * np.diff(betas) <= partition._SERIES_RANGE
+    assert not series[:5].any() and series[5:].all()  # 5 coarse steps, then 500 fine ones
+    assert partition._runs(series) == [(1, 6, False), (6, 506, True)]
+    traced = []
+    original = partition.softplus_difference_series
+
+    def recording(s, x):
+        traced.append(x.shape)
+        return original(s, x)
+
+    monkeypatch.setattr(partition, "softplus_difference_series", recording)
+    mixed = model.log_partition_ais(betas=betas, n_chains=16, seed=3)
+    assert len(traced) == 1  # one compiled loop with the series, one without
+    monkeypatch.setattr(partition, "_SERIES_RANGE", 0.0)
+    plain = model.log_partition_ais(betas=betas, n_chains=16, seed=3)
+    assert len(traced) == 1
+    # Same chains (same random numbers), weights equal to float32 rounding.
+    np.testing.assert_allclose(mixed.log_weights, plain.log_weights, rtol=0, atol=2e-5)
+    assert mixed.log_z == pytest.approx(plain.log_z, abs=2e-5)
+
+
+def test_runs_of_steps():
+    flags = np.array([True, True, False, True, False, False])
+    assert partition._runs(flags) == [(1, 3, True), (3, 4, False), (4, 5, True), (5, 7, False)]
+    assert partition._runs(np.array([False])) == [(1, 2, False)]
+
+
 def test_successive_fits_shuffle_differently_and_reproducibly():
     x = np.repeat(np.eye(8, dtype="float32"), 4, axis=0)  # 32 rows, 8 kinds
 

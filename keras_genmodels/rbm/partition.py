@@ -236,7 +236,7 @@ def softplus_difference(a, sigmoid_a, a_minus_b, in_range=False):
 # |a - b| up to which AIS uses `softplus_difference_series` (for every state, by the
 # bound on the pre-activations): its truncation error, below |a - b|^5 / 900, is then
 # below 3.5e-10 per hidden unit and step, and relative to the term below |a - b|^4 / 115
-# (5.3e-8 at 0.05: under float32's rounding unit, 6e-8; the worst case is sigmoid(a) -> 0).
+# (5.4e-8 at 0.05: under float32's rounding unit, 6e-8; the worst case is sigmoid(a) -> 0).
 _SERIES_RANGE = 0.05
 
 

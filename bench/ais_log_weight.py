@@ -65,6 +65,24 @@ def _per_op_microseconds(log_dir):
     return totals
 
 
+def bench_model(path, local_dir, epochs):
+    """The saved BernoulliRBM at `path`, or, if `path` is None, the 784 x 500 model of
+    `bench/rbm_vs_sklearn.py` trained for `epochs` on binarised Fashion-MNIST."""
+    import keras
+
+    from keras_genmodels import load_model
+    from keras_genmodels.rbm import BernoulliRBM
+
+    if path:
+        return load_model(path)
+    x = _read_split(local_dir, "train")
+    keras.utils.set_random_seed(0)
+    model = BernoulliRBM(784, 500, persistent=True, n_chains=100, centering=True, seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.5), steps_per_execution=100)
+    model.fit(x, batch_size=100, epochs=epochs, verbose=0)
+    return model
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=5)
@@ -76,20 +94,11 @@ def main(argv=None):
 
     # XLA emits per-operation trace events only when asked before it starts.
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_xprof_traceme=true").strip()
-    import keras
     import tensorflow as tf
 
-    from keras_genmodels import load_model
-    from keras_genmodels.rbm import BernoulliRBM, default_ais_schedule, partition
+    from keras_genmodels.rbm import default_ais_schedule, partition
 
-    if args.model:
-        model = load_model(args.model)
-    else:
-        x = _read_split(args.local_dir, "train")
-        keras.utils.set_random_seed(0)
-        model = BernoulliRBM(784, 500, persistent=True, n_chains=100, centering=True, seed=0)
-        model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.5), steps_per_execution=100)
-        model.fit(x, batch_size=100, epochs=args.epochs, verbose=0)
+    model = bench_model(args.model, args.local_dir, args.epochs)
     bound = model._max_abs_preactivation()
     shipped = partition._SERIES_RANGE
 

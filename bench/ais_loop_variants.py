@@ -35,7 +35,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from rbm_vs_sklearn import DEFAULT_DIR, _read_split
+from ais_log_weight import bench_model
+from rbm_vs_sklearn import DEFAULT_DIR
 
 N_CHAINS = 100
 
@@ -151,17 +152,9 @@ def main(argv=None):
     import keras
     from keras import ops
 
-    from keras_genmodels import load_model
-    from keras_genmodels.rbm import BernoulliRBM, _backend
+    from keras_genmodels.rbm import _backend
 
-    if args.model:
-        model = load_model(args.model)
-    else:
-        x = _read_split(args.local_dir, "train")
-        keras.utils.set_random_seed(0)
-        model = BernoulliRBM(784, 500, persistent=True, n_chains=100, centering=True, seed=0)
-        model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.5), steps_per_execution=100)
-        model.fit(x, batch_size=100, epochs=args.epochs, verbose=0)
+    model = bench_model(args.model, args.local_dir, args.epochs)
 
     seed_generator = keras.random.SeedGenerator(0)
     base, loops = _loops(model, seed_generator)

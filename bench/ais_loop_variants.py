@@ -51,19 +51,10 @@ def _loops(model, seed_generator):
     n_hidden, n_visible = model.n_hidden, model.n_visible
 
     def sweep(v, log_w, beta_prev, beta, u=None):
-        pre = model._hidden_preactivation(v)
-        delta = beta - beta_prev
-        ph = ops.sigmoid(beta * pre)
-        step = delta * model._ais_log_ratio(v, base) + ops.sum(
-            partition.softplus_difference_series(ph, delta * pre), -1
+        noise = None if u is None else (u[:, :n_hidden], u[:, n_hidden:])
+        return partition.ais_sweep(
+            model, base, v, log_w, beta_prev, beta, seed_generator, True, True, noise
         )
-        log_w = log_w + ops.cast(step, "float64")
-        if u is None:
-            u_h, noise = partition._sweep_noise(model, ops.shape(ph), seed_generator)
-        else:
-            u_h, noise = u[:, :n_hidden], u[:, n_hidden:]
-        h = ops.cast(ops.less(u_h, ph), ph.dtype)
-        return model._ais_sample_visible(h, beta, base, noise), log_w
 
     def unrolled(v, log_w, betas, first, stop, sweeps):
         def body(i, state):
@@ -146,8 +137,8 @@ def main(argv=None):
     p.add_argument("--no-flips", action="store_true", help="skip part 2")
     p.add_argument("--local-dir", default=DEFAULT_DIR)
     args = p.parse_args(argv)
-    if args.steps % 100:
-        p.error(f"--steps must be a multiple of 100 (the largest block). Received: {args.steps}")
+    if args.steps <= 0 or args.steps % 100:
+        p.error(f"--steps must be a positive multiple of 100 (the largest block). Received: {args.steps}")
 
     import keras
     from keras import ops

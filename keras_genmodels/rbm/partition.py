@@ -278,6 +278,42 @@ def _sweep_noise(model, hidden_shape, seed):
     return u_h, _backend.normal((m, model.n_visible), dtype, seed)
 
 
+def ais_sweep(model, base, v, log_w, beta_prev, beta, seed, use_series, in_range, noise=None):
+    """One AIS temperature k: log w += log p*_k(v) - log p*_{k-1}(v), then a Gibbs sweep of T_k.
+
+    Args:
+        model: the RBM; `base`: its `_ais_base`.
+        v: (M, D) chain states; `log_w`: (M,) float64 log weights.
+        beta_prev, beta: beta_{k-1} and beta_k.
+        seed: the `SeedGenerator` of the sweep's noise.
+        use_series: whether the log-weight increment is `softplus_difference_series`
+            (the caller has bounded |(beta_k - beta_{k-1}) pre| by `_SERIES_RANGE`)
+            or `softplus_difference`, whose `in_range` it is given.
+        noise: `(u_h, visible noise)` to use instead of drawing them.
+
+    Returns:
+        The new `(v, log_w)`.
+    """
+    pre = model._hidden_preactivation(v)  # c + s(v) W, (M, H)
+    # log p*_k(v) - log p*_{k-1}(v)
+    #   = (beta_k - beta_{k-1}) log[p*_B,vis(v) / p*_A(v)]
+    #     + sum_j softplus(beta_k pre_j) - softplus(beta_{k-1} pre_j).
+    delta = beta - beta_prev
+    scaled = beta * pre
+    ph = ops.sigmoid(scaled)  # P_k(h = 1 | v), also used below
+    if use_series:
+        softplus_step = softplus_difference_series(ph, delta * pre)
+    else:
+        softplus_step = softplus_difference(scaled, ph, delta * pre, in_range)
+    step = delta * model._ais_log_ratio(v, base) + ops.sum(softplus_step, -1)
+    log_w = log_w + ops.cast(step, "float64")
+    # One block Gibbs sweep of T_k, which leaves p_k invariant: h ~ P_k(h | v)
+    # from uniforms u_h, then v ~ P_k(v | h) from the visible noise.
+    u_h, visible_noise = _sweep_noise(model, ops.shape(ph), seed) if noise is None else noise
+    h = ops.cast(ops.less(u_h, ph), ph.dtype)
+    return model._ais_sample_visible(h, beta, base, visible_noise), log_w
+
+
 def _runs(flags):
     """[(first, stop, flag)]: the maximal runs of equal `flags`, numbered from 1 (steps k)."""
     edges = np.flatnonzero(np.diff(flags.astype(np.int8))) + 1
@@ -321,27 +357,9 @@ def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None):
 
     def anneal(v, log_w, betas_t, first, stop, use_series):
         def body(k, state):
-            v, log_w = state
-            beta_prev, beta = betas_t[k - 1], betas_t[k]
-            pre = model._hidden_preactivation(v)  # c + s(v) W, (M, H)
-            # log p*_k(v) - log p*_{k-1}(v)
-            #   = (beta_k - beta_{k-1}) log[p*_B,vis(v) / p*_A(v)]
-            #     + sum_j softplus(beta_k pre_j) - softplus(beta_{k-1} pre_j).
-            delta = beta - beta_prev
-            scaled = beta * pre
-            ph = ops.sigmoid(scaled)  # P_k(h = 1 | v), also used below
-            if use_series:
-                softplus_step = softplus_difference_series(ph, delta * pre)
-            else:
-                softplus_step = softplus_difference(scaled, ph, delta * pre, in_range)
-            step = delta * model._ais_log_ratio(v, base) + ops.sum(softplus_step, -1)
-            log_w = log_w + ops.cast(step, "float64")
-            # One block Gibbs sweep of T_k, which leaves p_k invariant: h ~ P_k(h | v)
-            # from uniforms u_h, then v ~ P_k(v | h) from the visible noise.
-            u_h, noise = _sweep_noise(model, ops.shape(ph), seed_generator)
-            h = ops.cast(ops.less(u_h, ph), ph.dtype)
-            v = model._ais_sample_visible(h, beta, base, noise)
-            return v, log_w
+            return ais_sweep(
+                model, base, *state, betas_t[k - 1], betas_t[k], seed_generator, use_series, in_range
+            )
 
         return ops.fori_loop(first, stop, body, (v, log_w))
 

@@ -36,10 +36,12 @@ a shared machine, timings are only comparable within one run.
 """
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -124,7 +126,7 @@ def numpy_ais(w, b, c, base_logits, betas, n_chains=100, seed=0):
     v = (rng.random((n_chains, w.shape[0]), dtype="float32") < 1.0 / (1.0 + np.exp(-b_a))).astype("float32")
     log_w = np.zeros(n_chains)
     ratio = (b - b_a).astype("float64")
-    for beta_prev, beta in zip(betas[:-1], betas[1:]):
+    for beta_prev, beta in itertools.pairwise(betas):
         pre = (v @ w + c).astype("float64")
         log_w += (beta - beta_prev) * (v @ ratio) + np.sum(
             np.logaddexp(0.0, beta * pre) - np.logaddexp(0.0, beta_prev * pre), axis=1)
@@ -309,13 +311,27 @@ def main(argv=None):
     if args.numpy_ais_worker:
         return _numpy_ais_worker(args.numpy_ais_worker)
 
+    # The files exchanged with the child processes live in a temporary folder, and
+    # the scikit-learn worker is stopped if this run fails: nothing is left behind.
+    with tempfile.TemporaryDirectory(prefix="rbm_bench_") as tmp:
+        cmd = [sys.executable, os.path.abspath(__file__), *(argv if argv is not None else sys.argv[1:]),
+               "--sklearn-worker", os.path.join(tmp, "sklearn.npz")]
+        # scikit-learn runs in a process of its own, one epoch at a time on request.
+        worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            return _compare(args, argv, tmp, worker)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+
+def _compare(args, argv, tmp, worker):
+    """Train both models (the scikit-learn one in `worker`), time, estimate log Z; print."""
     load_start = os.getloadavg()
-    # scikit-learn runs in a process of its own, one epoch at a time on request.
-    out = os.path.join(os.path.abspath(os.getcwd()), f".rbm_bench_sklearn_{os.getpid()}.npz")
-    cmd = [sys.executable, os.path.abspath(__file__), *(argv if argv is not None else sys.argv[1:]),
-           "--sklearn-worker", out]
-    worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert worker.stdout.readline().strip() == "ready", "the scikit-learn worker failed"
+    out = os.path.join(tmp, "sklearn.npz")
+    if worker.stdout.readline().strip() != "ready":
+        raise RuntimeError("the scikit-learn worker failed to start (see its error above)")
 
     import keras
 
@@ -364,7 +380,6 @@ def main(argv=None):
     worker.stdin.close()
     worker.wait()
     sk = dict(np.load(out))
-    os.remove(out)
 
     # Steady state: median epoch, without our first (it traces and compiles the step).
     steady = float(np.median(ours_epochs[1:])) if args.epochs > 1 else ours_epochs[0]
@@ -398,14 +413,13 @@ def main(argv=None):
     if args.numpy_ais:
         # The same estimate of our model's log Z by an independent NumPy AIS, in a
         # process without TensorFlow, after ours: a check of the number and of the time.
-        path = os.path.join(os.path.abspath(os.getcwd()), f".rbm_bench_numpy_ais_{os.getpid()}.npz")
+        path = os.path.join(tmp, "numpy_ais.npz")
         np.savez(path, w=model.kernel.numpy(), b=model.visible_bias.numpy(),
                  c=model.hidden_bias.numpy(),
                  base_logits=np.asarray(model._ais_base(x_train)["logits"]), betas=betas,
                  n_chains=args.ais_chains, seed=args.seed)
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-ais-worker", path],
                               capture_output=True, text=True, check=True)
-        os.remove(path)
         results["ours"]["numpy_ais"] = json.loads(proc.stdout.strip().splitlines()[-1])
     load_end = os.getloadavg()
 

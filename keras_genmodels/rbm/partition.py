@@ -56,7 +56,8 @@ class AISEstimate(NamedTuple):
         log_weights: the M importance log-weights log w, a NumPy array.
         n_chains: M.
         n_betas: the number of inverse temperatures, beta_0 = 0 to beta_K = 1.
-        seconds: wall-clock time of the annealing loop.
+        seconds: wall-clock time of the annealing loop, including the tracing
+            and XLA compilation of the loop, which each call does afresh.
     """
 
     log_z: float

@@ -216,10 +216,16 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         binary = (arr == 0) | (arr == 1)
         if not np.all(binary):
             bad = [float(f"{b:.6g}") for b in np.unique(arr[~binary])[:3]]
+            if np.all((arr == -1) | (arr == 1)):
+                hint = (
+                    "these look like Ising spins s = ±1: map them to bits first, "
+                    "x = keras_genmodels.physics.spins_to_binary(s), i.e. (s + 1) / 2."
+                )
+            else:
+                hint = "binarise the data first, e.g. x = (pixels > 127)."
             raise ValueError(
                 f"`{name}` must be binary (every value 0 or 1) for a BernoulliRBM. "
-                f"Received values such as {bad}: binarise the data "
-                "first, e.g. x = (pixels > 127)."
+                f"Received values such as {bad}: {hint}"
             )
 
     # -- metrics ------------------------------------------------------------

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_genmodels import physics
 from keras_genmodels.rbm import BernoulliRBM, GaussianBernoulliRBM
 
 
@@ -50,6 +51,17 @@ def test_non_binary_data_is_refused_by_a_bernoulli_rbm():
         model.hidden_probabilities(pixels)
     # Mean-field inputs in [0, 1] are fine for the feature transform.
     assert model.hidden_probabilities(grey).shape == (40, 4)
+
+
+def test_ising_spins_given_to_a_bernoulli_rbm_get_the_spin_to_bit_map_as_hint():
+    model = BernoulliRBM(20, 4)
+    spins = 2.0 * _binary() - 1.0
+    with pytest.raises(ValueError, match=r"must be binary .* Ising spins .*physics.spins_to_binary"):
+        model.free_energy(spins)
+    # The hint's map gives data the model takes; other negative values get the general hint.
+    assert model.free_energy(physics.spins_to_binary(spins)).shape == (40,)
+    with pytest.raises(ValueError, match=r"must be binary .* binarise the data first"):
+        model.free_energy(-_binary())
 
 
 def test_non_binary_data_in_a_dataset_is_caught_inside_the_step():

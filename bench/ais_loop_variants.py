@@ -16,7 +16,9 @@ Trains the model of `bench/rbm_vs_sklearn.py` (as `bench/ais_log_weight.py`;
    - "uniforms for 10 / 50 temperatures": the uniforms of a block of
      temperatures drawn at once, outside an inner loop over the block;
    - "the two matmuls only": v W and h W^T with a threshold, nothing else:
-     what the matmuls alone cost in the same loop (the AIS's floor).
+     what the matmuls alone cost in the same loop (the AIS's floor);
+   and, for each, the seconds to trace the loop and to compile it with XLA,
+   which every call of `log_partition_ais` pays on top of its loop.
 2. How many units flip per Gibbs sweep in the AIS chains (a NumPy AIS of the
    same model on the default schedule), by range of beta: the fraction of
    visible and hidden units that change, and the fraction of units that
@@ -160,8 +162,17 @@ def main(argv=None):
         ops.convert_to_numpy(fn(v0, log_w0, betas, first, stop)[1])
         return (time.perf_counter() - start) / args.steps * 1e6
 
+    # What a call of `log_partition_ais` adds to its loop: tracing it and compiling it
+    # with XLA (a call with no temperatures compiles the same executable).
+    setup = {}
+    for name, fn in compiled.items():
+        start = time.perf_counter()
+        fn.get_concrete_function(v0, log_w0, betas, first, first)
+        traced = time.perf_counter()
+        ops.convert_to_numpy(fn(v0, log_w0, betas, first, first)[1])
+        setup[name] = (traced - start, time.perf_counter() - traced)
     for fn in compiled.values():
-        run(fn)  # compiled and run once untimed
+        run(fn)  # run once untimed
     micros = {name: [] for name in compiled}
     for repeat in range(args.repeats):
         order = list(compiled) if repeat % 2 == 0 else list(compiled)[::-1]
@@ -174,6 +185,10 @@ def main(argv=None):
         median = np.median(values)
         print(f"  {name:30s} {median:6.0f}  ({median / shipped:.2f}x shipped)   "
               + " ".join(f"{t:.0f}" for t in values), flush=True)
+    print("   seconds to trace, then to XLA-compile, each loop (in this order; the first trace in a process "
+          "is the slowest):")
+    for name, (trace, compile_) in setup.items():
+        print(f"  {name:30s} {trace:5.2f}  {compile_:5.2f}")
 
     if not args.no_flips:
         rows = _flip_fractions(model)

@@ -185,8 +185,7 @@ def main(argv=None):
         median = np.median(values)
         print(f"  {name:30s} {median:6.0f}  ({median / shipped:.2f}x shipped)   "
               + " ".join(f"{t:.0f}" for t in values), flush=True)
-    print("   seconds to trace, then to XLA-compile, each loop (in this order; the first trace in a process "
-          "is the slowest):")
+    print("   seconds to trace, then to XLA-compile, each loop (in this order):")
     for name, (trace, compile_) in setup.items():
         print(f"  {name:30s} {trace:5.2f}  {compile_:5.2f}")
 

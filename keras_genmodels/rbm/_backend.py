@@ -91,8 +91,9 @@ def compile_function(fn, jit_compile=True):
     functions compiled here are `keras.ops` code whose loops are
     `ops.fori_loop`s and whose Python `if`s test Python values, so there is
     nothing to convert, and AutoGraph's first conversion in a process costs
-    ~0.7 s (the first AIS of a 784 x 500 RBM traced its loop in 0.9 s with
-    it, 0.1 s without; `bench/ais_loop_variants.py` prints the trace time).
+    ~0.7 s (in a one-off comparison the first AIS loop of a 784 x 500 RBM
+    traced in 0.8-0.9 s with it, 0.1 s without; `bench/ais_loop_variants.py`
+    prints the trace time as it is now).
 
     Args:
         fn: the function.

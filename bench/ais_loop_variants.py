@@ -49,7 +49,7 @@ def _loops(model, seed_generator):
 
     from keras_genmodels.rbm import _backend, partition
 
-    base = model._ais_base(None)
+    base = model.ais_base(None)
     n_hidden, n_visible = model.n_hidden, model.n_visible
 
     def sweep(v, log_w, beta_prev, beta, u=None):
@@ -107,7 +107,7 @@ def _flip_fractions(model, seed=0):
     w = ops.convert_to_numpy(model.kernel)
     b = ops.convert_to_numpy(model.visible_bias)
     c = ops.convert_to_numpy(model.hidden_bias)
-    b_base = ops.convert_to_numpy(model._ais_base(None)["logits"])
+    b_base = ops.convert_to_numpy(model.ais_base(None)["logits"])
     rng = np.random.default_rng(seed)
 
     def sigmoid(x):

@@ -416,7 +416,7 @@ def _compare(args, argv, tmp, worker):
         path = os.path.join(tmp, "numpy_ais.npz")
         np.savez(path, w=model.kernel.numpy(), b=model.visible_bias.numpy(),
                  c=model.hidden_bias.numpy(),
-                 base_logits=np.asarray(model._ais_base(x_train)["logits"]), betas=betas,
+                 base_logits=np.asarray(model.ais_base(x_train)["logits"]), betas=betas,
                  n_chains=args.ais_chains, seed=args.seed)
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-ais-worker", path],
                               capture_output=True, text=True, check=True)

@@ -32,22 +32,43 @@ def check_positive_int(name, value, max_value=None):
 SEED_MIN, SEED_MAX = -(2**63), 2**63 - 2
 
 
-def check_seed(name, value, allow_none=True):
-    """Return `value` as a Python int (or `None`) if it is a valid random seed.
+def check_seed(name, value, allow_none=True, non_negative=False, allow_seed_sequence=False):
+    """Return `value` as a Python int (or `None`, or a `SeedSequence`) if it is a valid seed.
 
-    A seed must be an int (not a bool) that fits Keras's int64 seed state,
-    i.e. lie in [-2**63, 2**63 - 2].
+    The one seed check of the package. A seed is an int (not a bool) that fits
+    Keras's int64 seed state, i.e. lies in [-2**63, 2**63 - 2], or in
+    [0, 2**63 - 2] with `non_negative` (NumPy's generators take no negative
+    seeds).
+
+    Args:
+        name: the argument's name, for the message.
+        value: the seed.
+        allow_none: whether `None` (a fresh, unseeded stream) is accepted.
+            Defaults to `True`.
+        non_negative: whether the int must be >= 0. Defaults to `False`.
+        allow_seed_sequence: whether a `np.random.SeedSequence` is accepted
+            (returned as it is). Defaults to `False`.
+
+    Raises:
+        ValueError: naming what was expected and what was received, e.g.
+            "`seed` must be None or an int in [0, 2**63 - 2]. Received: seed='x'".
     """
+    if allow_seed_sequence and isinstance(value, np.random.SeedSequence):
+        return value
+    low = 0 if non_negative else SEED_MIN
     ok = (allow_none and value is None) or (
         isinstance(value, numbers.Integral)
         and not isinstance(value, (bool, np.bool_))
-        and SEED_MIN <= value <= SEED_MAX
+        and low <= value <= SEED_MAX
     )
     if not ok:
-        what = "None or an int" if allow_none else "an int"
-        raise ValueError(
-            f"`{name}` must be {what} in [-2**63, 2**63 - 2]. Received: {name}={value!r}"
-        )
+        forms = (["None"] if allow_none else []) + [
+            "an int in [0, 2**63 - 2]" if non_negative else "an int in [-2**63, 2**63 - 2]"
+        ]
+        if allow_seed_sequence:
+            forms.append("a np.random.SeedSequence")
+        what = forms[0] if len(forms) == 1 else ", ".join(forms[:-1]) + " or " + forms[-1]
+        raise ValueError(f"`{name}` must be {what}. Received: {name}={value!r}")
     return None if value is None else int(value)
 
 

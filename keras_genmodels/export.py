@@ -366,7 +366,7 @@ def _rbm_endpoints(model):
     # The chains' starting distribution (model.sample's base-rate model), as constants.
     base = {
         k: np.asarray(val)
-        for k, val in model._ais_base(None).items()
+        for k, val in model.ais_base(None).items()
         if k not in ("log_z", "kernel_t")  # W^T is read from the variable instead
     }
     bernoulli_units = isinstance(model, BernoulliRBM)
@@ -378,14 +378,14 @@ def _rbm_endpoints(model):
         return tf.cast(t, tf.float32)
 
     def hidden_probabilities(v):
-        return {"hidden_probabilities": out(tf.sigmoid(model._hidden_preactivation(cast_in(v))))}
+        return {"hidden_probabilities": out(tf.sigmoid(model.compute_hidden_logits(cast_in(v))))}
 
     def free_energy(v):
-        return {"free_energy": out(model._free_energy(cast_in(v)))}
+        return {"free_energy": out(model.compute_free_energy(cast_in(v)))}
 
     def reconstruct(v):
-        ph = tf.sigmoid(model._hidden_preactivation(cast_in(v)))
-        return {"reconstruction": out(model._visible_mean(ph))}
+        ph = tf.sigmoid(model.compute_hidden_logits(cast_in(v)))
+        return {"reconstruction": out(model.compute_visible_mean(ph))}
 
     def bernoulli(p, seed, k):
         u = tf.random.stateless_uniform(tf.shape(p), seed=_seed_pair(seed, k), dtype=p.dtype)
@@ -396,7 +396,7 @@ def _rbm_endpoints(model):
 
     def sample_visible(h, seed, k):
         """v ~ P(v | h) and E[v | h], with the k-th seed pair."""
-        mean = model._visible_mean(h)
+        mean = model.compute_visible_mean(h)
         if bernoulli_units:
             return bernoulli(mean, seed, k), mean
         sigma = ops.exp(0.5 * model.log_variance)
@@ -416,7 +416,7 @@ def _rbm_endpoints(model):
             v0 = mean + normal(shape, seed, 0) / tf.sqrt(inv_var)
 
         def body(i, v, _):
-            h = bernoulli(tf.sigmoid(model._hidden_preactivation(v)), seed, 2 * i + 1)
+            h = bernoulli(tf.sigmoid(model.compute_hidden_logits(v)), seed, 2 * i + 1)
             v_new, mean = sample_visible(h, seed, 2 * i + 2)
             return i + 1, v_new, mean
 

@@ -209,7 +209,7 @@ def fit_rbm_exact_likelihood(
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            free = rbm._free_energy(v)  # (2^N,)
+            free = rbm.compute_free_energy(v)  # (2^N,)
             nll = tf.reduce_sum(w * free) + tf.reduce_logsumexp(-free)
         grads = tape.gradient(nll, rbm.trainable_variables)
         optimizer.apply(grads, rbm.trainable_variables)
@@ -400,7 +400,7 @@ def rbm_kl_estimate(rbm, configurations, temperature, *, log_z=None, encoding="s
         )
     log_z_error = 0.0
     if log_z is None:
-        if rbm._exact_layer()[1] <= 20:
+        if rbm.exact_layer()[1] <= 20:
             log_z = float(rbm.log_partition_exact())
         else:
             est = rbm.log_partition_ais(**ais_kwargs)

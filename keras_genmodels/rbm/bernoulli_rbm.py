@@ -134,20 +134,20 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         """E_v(v) = -b . v."""
         return -ops.sum(v * self.visible_bias, axis=-1)
 
-    def _visible_mean(self, h):
+    def compute_visible_mean(self, h):
         """P(v_i = 1 | h) = sigmoid(b_i + (W h)_i)."""
         return ops.sigmoid(ops.matmul(h, ops.transpose(self.kernel)) + self.visible_bias)
 
-    def _sample_visible(self, h, seed):
-        p = self._visible_mean(h)
+    def draw_visible(self, h, seed):
+        p = self.compute_visible_mean(h)
         return bernoulli(p, seed), p
 
-    def _log_marginal_hidden(self, h):
+    def compute_log_marginal_hidden(self, h):
         """log sum_v exp(-E(v, h)) = c . h + sum_i softplus(b_i + (W h)_i)."""
         pre = ops.matmul(h, ops.transpose(self.kernel)) + self.visible_bias
         return ops.sum(h * self.hidden_bias, -1) + ops.sum(ops.softplus(pre), -1)
 
-    def _exact_layer(self):
+    def exact_layer(self):
         if self.n_hidden <= self.n_visible:
             return "hidden", self.n_hidden
         return "visible", self.n_visible
@@ -262,7 +262,7 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         self._reseed(seed)
         return self._map(
             lambda t: self._pseudo_log_likelihood(
-                t, self._hidden_preactivation(t), self.sampling_seed_generator
+                t, self.compute_hidden_logits(t), self.sampling_seed_generator
             ),
             v,
         )
@@ -295,7 +295,7 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         high = c + np.maximum(w, 0.0).sum(0)
         return float(np.max(np.maximum(np.abs(low), np.abs(high))))
 
-    def _ais_base(self, data):
+    def ais_base(self, data):
         """Base-rate model log p*_A(v) = b_A . v, log Z_A = sum softplus(b_A) + H log 2."""
         if data is not None:
             logits = self._smoothed_logits(data.mean(0, dtype="float64"), data.shape[0])

@@ -223,7 +223,7 @@ def evaluate(model, args):
     x = _preprocess(_load_images(dataset, args.split, args.local_dir, limit), _is_gaussian(model))
     method = args.method
     if method == "auto":
-        method = "exact" if model._exact_layer()[1] <= 20 else "ais"
+        method = "exact" if model.exact_layer()[1] <= 20 else "ais"
     start = time.perf_counter()
     metrics = {"dataset": dataset, "split": args.split, "n": int(x.shape[0]), "method": method}
     if method == "exact":

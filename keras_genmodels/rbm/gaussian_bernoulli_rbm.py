@@ -121,16 +121,16 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
     def _visible_scale(self, v):
         return v * self._inv_variance()
 
-    def _visible_mean(self, h):
+    def compute_visible_mean(self, h):
         """E[v | h] = b + W h."""
         return ops.matmul(h, ops.transpose(self.kernel)) + self.visible_bias
 
-    def _sample_visible(self, h, seed):
-        mean = self._visible_mean(h)
+    def draw_visible(self, h, seed):
+        mean = self.compute_visible_mean(h)
         noise = _backend.normal(ops.shape(mean), mean.dtype, seed)
         return mean + ops.exp(0.5 * self.log_variance) * noise, mean
 
-    def _log_marginal_hidden(self, h):
+    def compute_log_marginal_hidden(self, h):
         """log int exp(-E(v, h)) dv
         = c . h + sum_i [(W h)_i^2 + 2 b_i (W h)_i] / (2 sigma_i^2)
           + sum_i (log(2 pi) + z_i) / 2."""
@@ -139,7 +139,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         const = ops.sum(HALF_LOG_2PI + 0.5 * self.log_variance)
         return ops.sum(h * self.hidden_bias, -1) + quad + const
 
-    def _exact_layer(self):
+    def exact_layer(self):
         return "hidden", self.n_hidden
 
     # -- training ---------------------------------------------------------
@@ -187,7 +187,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         data = self._validate("data", data)
         self.visible_bias.assign(data.mean(0).astype(self.visible_bias.dtype))
 
-    def _ais_base(self, data):
+    def ais_base(self, data):
         """Base model N(mu_A, sigma_A^2) per unit; log Z_A = sum log(2 pi sigma_A^2)/2 + H log 2."""
         if data is not None:
             mean = data.mean(0, dtype="float64")
@@ -221,7 +221,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         precision = (1.0 - beta) * base["inv_var"] + beta * inv_var
         mean = (
             (1.0 - beta) * base["mean"] * base["inv_var"]
-            + beta * self._visible_mean(h) * inv_var
+            + beta * self.compute_visible_mean(h) * inv_var
         ) / precision
         return mean + noise / ops.sqrt(precision)
 

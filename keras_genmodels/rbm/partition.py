@@ -169,7 +169,7 @@ def log_partition_exact(model, chunk_size=2**14, max_states_log2=24):
     """
     chunk_size = check_positive_int("chunk_size", chunk_size)
     max_states_log2 = check_positive_int("max_states_log2", max_states_log2)
-    layer, m = model._exact_layer()
+    layer, m = model.exact_layer()
     if m > max_states_log2:
         raise ValueError(
             f"Exact log Z sums over 2^m states of the smaller layer; expected "
@@ -179,9 +179,9 @@ def log_partition_exact(model, chunk_size=2**14, max_states_log2=24):
     total = 2**m
     chunk = min(chunk_size, total)
     log_marginal = (
-        model._log_marginal_hidden
+        model.compute_log_marginal_hidden
         if layer == "hidden"
-        else (lambda v: -model._free_energy(v))
+        else (lambda v: -model.compute_free_energy(v))
     )
     dtype = model.compute_dtype
 
@@ -283,7 +283,7 @@ def ais_sweep(model, base, v, log_w, beta_prev, beta, seed, use_series, in_range
     """One AIS temperature k: log w += log p*_k(v) - log p*_{k-1}(v), then a Gibbs sweep of T_k.
 
     Args:
-        model: the RBM; `base`: its `_ais_base`.
+        model: the RBM; `base`: its `ais_base`.
         v: (M, D) chain states; `log_w`: (M,) float64 log weights.
         beta_prev, beta: beta_{k-1} and beta_k.
         seed: the `SeedGenerator` of the sweep's noise.
@@ -295,7 +295,7 @@ def ais_sweep(model, base, v, log_w, beta_prev, beta, seed, use_series, in_range
     Returns:
         The new `(v, log_w)`.
     """
-    pre = model._hidden_preactivation(v)  # c + s(v) W, (M, H)
+    pre = model.compute_hidden_logits(v)  # c + s(v) W, (M, H)
     # log p*_k(v) - log p*_{k-1}(v)
     #   = (beta_k - beta_{k-1}) log[p*_B,vis(v) / p*_A(v)]
     #     + sum_j softplus(beta_k pre_j) - softplus(beta_{k-1} pre_j).
@@ -342,7 +342,7 @@ def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None):
     n_chains = check_positive_int("n_chains", n_chains)
     if data is not None:
         data = model._validate("data", data)
-    base = model._ais_base(data)
+    base = model.ais_base(data)
     seed_generator = keras.random.SeedGenerator(seed)
     dtype = model.compute_dtype
     n_steps = len(betas) - 1
@@ -418,7 +418,7 @@ def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):
     data = model._validate("data", data)
     if log_z is None:
         if method == "auto":
-            method = "exact" if model._exact_layer()[1] <= AUTO_EXACT_MAX_UNITS else "ais"
+            method = "exact" if model.exact_layer()[1] <= AUTO_EXACT_MAX_UNITS else "ais"
         if method == "exact":
             log_z = log_partition_exact(model)
         else:
@@ -431,5 +431,5 @@ def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):
         raise ValueError(
             f"`log_z` must be a finite float or an AISEstimate. Received: log_z={log_z!r}"
         )
-    free_energy = model._map(model._free_energy, data)
+    free_energy = model._map(model.compute_free_energy, data)
     return float(-np.mean(free_energy.astype("float64")) - float(log_z))

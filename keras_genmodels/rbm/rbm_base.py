@@ -221,11 +221,11 @@ class RestrictedBoltzmannMachine(keras.Model):
         """s(v) in the coupling term -s(v) W h (v itself for binary units)."""
         return v
 
-    def _visible_mean(self, h):
+    def compute_visible_mean(self, h):
         """E[v | h], shape (batch, n_visible)."""
         raise NotImplementedError
 
-    def _sample_visible(self, h, seed):
+    def draw_visible(self, h, seed):
         """A draw of v ~ P(v | h) and its mean E[v | h]."""
         raise NotImplementedError
 
@@ -262,7 +262,7 @@ class RestrictedBoltzmannMachine(keras.Model):
         return None
 
     # AIS interface: see `partition.log_partition_ais`.
-    def _ais_base(self, data):  # pragma: no cover - abstract
+    def ais_base(self, data):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _ais_log_ratio(self, v, base):  # pragma: no cover
@@ -282,20 +282,20 @@ class RestrictedBoltzmannMachine(keras.Model):
     # ------------------------------------------------------------------
     # Energy, free energy, conditionals (keras.ops).
     # ------------------------------------------------------------------
-    def _hidden_preactivation(self, v):
+    def compute_hidden_logits(self, v):
         """c + s(v) W, shape (batch, n_hidden): the logits of P(h=1 | v)."""
         return ops.matmul(self._visible_scale(v), self.kernel) + self.hidden_bias
 
-    def _free_energy(self, v, pre=None):
+    def compute_free_energy(self, v, pre=None):
         """F(v) = E_v(v) - sum_j softplus(c_j + (s(v) W)_j), shape (batch,).
 
         softplus(x) = log(1 + e^x) is evaluated stably by `ops.softplus`.
         """
         if pre is None:
-            pre = self._hidden_preactivation(v)
+            pre = self.compute_hidden_logits(v)
         return self.visible_energy(v) - ops.sum(ops.softplus(pre), axis=-1)
 
-    def _energy(self, v, h):
+    def compute_energy(self, v, h):
         """E(v, h) = E_v(v) - c . h - s(v) W h, shape (batch,)."""
         coupling = ops.sum(
             ops.matmul(self._visible_scale(v), self.kernel) * h, axis=-1
@@ -304,13 +304,13 @@ class RestrictedBoltzmannMachine(keras.Model):
 
     def _gibbs_step(self, v, seed):
         """One sweep v -> h ~ P(h|v) -> v' ~ P(v|h); returns (v', E[v'|h])."""
-        h = bernoulli(ops.sigmoid(self._hidden_preactivation(v)), seed)
-        return self._sample_visible(h, seed)
+        h = bernoulli(ops.sigmoid(self.compute_hidden_logits(v)), seed)
+        return self.draw_visible(h, seed)
 
     def call(self, inputs):
         """P(h = 1 | v) for a batch of visible vectors (the feature map)."""
         v = self._flatten(inputs)
-        return ops.sigmoid(self._hidden_preactivation(v))
+        return ops.sigmoid(self.compute_hidden_logits(v))
 
     # ------------------------------------------------------------------
     # Training.
@@ -493,7 +493,7 @@ class RestrictedBoltzmannMachine(keras.Model):
             v_model, _ = self._negative_chain(self._negative_phase_start(v, None))
             n_model = ops.shape(v_model)[0]
             rows = ops.concatenate([v, v_model], axis=0)
-            pre = self._hidden_preactivation(rows)  # (B + M, H)
+            pre = self.compute_hidden_logits(rows)  # (B + M, H)
             ph = ops.sigmoid(pre)
             pre_data, ph_data, ph_model = pre[:batch], ph[:batch], ph[batch:]
             # This replica's chains, assembled with the others' (n_chains, H).
@@ -505,11 +505,11 @@ class RestrictedBoltzmannMachine(keras.Model):
 
             def reconstruct():
                 # E[v | h ~ P(h|v)] of the monitored rows only.
-                return self._visible_mean(
+                return self.compute_visible_mean(
                     bernoulli(ph_data[:n_monitor], self.seed_generator)
                 )
         else:
-            pre_data = self._hidden_preactivation(v)
+            pre_data = self.compute_hidden_logits(v)
             ph_data = ops.sigmoid(pre_data)
             v_model, first_mean = self._negative_chain(self._negative_phase_start(v, ph_data))
 
@@ -518,7 +518,7 @@ class RestrictedBoltzmannMachine(keras.Model):
 
             n_model = ops.shape(v_model)[0]
             rows = ops.concatenate([v, v_model], axis=0)
-            ph_model = ops.sigmoid(self._hidden_preactivation(v_model))
+            ph_model = ops.sigmoid(self.compute_hidden_logits(v_model))
             ph = ops.concatenate([ph_data, ph_model], axis=0)
 
         # Monitor this step? Every _MONITOR_EVERY-th, and the first after a reset.
@@ -547,10 +547,10 @@ class RestrictedBoltzmannMachine(keras.Model):
         v_1 ~ P(v | h), then k - 1 times h ~ P(h | v), v ~ P(v | h); returns
         (v_k, E[v_1 | h]).
         """
-        v_model, first_mean = self._sample_visible(h, self.seed_generator)
+        v_model, first_mean = self.draw_visible(h, self.seed_generator)
         for _ in range(self.k - 1):
-            h = bernoulli(ops.sigmoid(self._hidden_preactivation(v_model)), self.seed_generator)
-            v_model, _ = self._sample_visible(h, self.seed_generator)
+            h = bernoulli(ops.sigmoid(self.compute_hidden_logits(v_model)), self.seed_generator)
+            v_model, _ = self.draw_visible(h, self.seed_generator)
         return v_model, first_mean
 
     def _begin_step(self, data):
@@ -639,10 +639,10 @@ class RestrictedBoltzmannMachine(keras.Model):
     def test_step(self, data):
         """Metrics on held-out data: reconstruction error, F(v), and more."""
         v = self._checked_batch(data)
-        pre = self._hidden_preactivation(v)
+        pre = self.compute_hidden_logits(v)
         h = bernoulli(ops.sigmoid(pre), self.seed_generator)
         self.metric_tracker.update_state(
-            self._metric_values(v, pre, v, self._visible_mean(h))
+            self._metric_values(v, pre, v, self.compute_visible_mean(h))
         )
         return distribute.step_outputs(self.metric_tracker.result())
 
@@ -832,7 +832,7 @@ class RestrictedBoltzmannMachine(keras.Model):
             NumPy array of shape (batch,).
         """
         v = self._validate("v", v)
-        return self._map(self._free_energy, v)
+        return self._map(self.compute_free_energy, v)
 
     def energy(self, v, h):
         """E(v, h) for paired visible and hidden configurations, shape (batch,)."""
@@ -844,7 +844,7 @@ class RestrictedBoltzmannMachine(keras.Model):
                 f"Received: {v.shape[0]} and {h.shape[0]}"
             )
         return ops.convert_to_numpy(
-            self._energy(
+            self.compute_energy(
                 ops.convert_to_tensor(v, self.compute_dtype),
                 ops.convert_to_tensor(h, self.compute_dtype),
             )
@@ -860,7 +860,7 @@ class RestrictedBoltzmannMachine(keras.Model):
             NumPy array of shape (batch, n_hidden).
         """
         v = self._validate("v", v, mean_field=True)
-        return self._map(lambda t: ops.sigmoid(self._hidden_preactivation(t)), v)
+        return self._map(lambda t: ops.sigmoid(self.compute_hidden_logits(t)), v)
 
     def sample_hidden(self, v, seed=None):
         """A draw h ~ P(h | v), h_j = 1[u_j < P(h_j = 1 | v)], shape (batch, n_hidden)."""
@@ -868,7 +868,7 @@ class RestrictedBoltzmannMachine(keras.Model):
         self._reseed(seed)
         return self._map(
             lambda t: bernoulli(
-                ops.sigmoid(self._hidden_preactivation(t)), self.sampling_seed_generator
+                ops.sigmoid(self.compute_hidden_logits(t)), self.sampling_seed_generator
             ),
             v,
         )
@@ -877,12 +877,12 @@ class RestrictedBoltzmannMachine(keras.Model):
         """A draw v ~ P(v | h), shape (batch, n_visible)."""
         h = check_array("h", h, feature_shape=(self.n_hidden,), binary=True)
         self._reseed(seed)
-        return self._map(lambda t: self._sample_visible(t, self.sampling_seed_generator)[0], h)
+        return self._map(lambda t: self.draw_visible(t, self.sampling_seed_generator)[0], h)
 
     def visible_mean(self, h):
         """E[v | h]: P(v_i = 1 | h) for binary units, b + W h for Gaussian ones."""
         h = check_array("h", h, feature_shape=(self.n_hidden,), min_value=0, max_value=1)
-        return self._map(self._visible_mean, h)
+        return self._map(self.compute_visible_mean, h)
 
     def reconstruct(self, v, sample_hidden=False, seed=None):
         """E[v' | h] with h = P(h | v) (mean field) or h ~ P(h | v).
@@ -897,10 +897,10 @@ class RestrictedBoltzmannMachine(keras.Model):
         self._reseed(seed)
 
         def fn(t):
-            ph = ops.sigmoid(self._hidden_preactivation(t))
+            ph = ops.sigmoid(self.compute_hidden_logits(t))
             if sample_hidden:
                 ph = bernoulli(ph, self.sampling_seed_generator)
-            return self._visible_mean(ph)
+            return self.compute_visible_mean(ph)
 
         return self._map(fn, v)
 
@@ -965,7 +965,7 @@ class RestrictedBoltzmannMachine(keras.Model):
         n = check_positive_int("n", n, max_value=2**31 - 1)
         steps = check_positive_int("steps", steps)
         self._reseed(seed)
-        base = self._ais_base(None)
+        base = self.ais_base(None)
         v0 = self._ais_sample_base(n, base, self.sampling_seed_generator)
         v_new, mean = self._compiled_gibbs()(v0, ops.convert_to_tensor(steps, "int32"))
         return ops.convert_to_numpy(mean if return_means else v_new)
@@ -978,7 +978,7 @@ class RestrictedBoltzmannMachine(keras.Model):
                 "`persistent_chains` exists for PCD models only (persistent=True). "
                 "Received: persistent=False (CD-k keeps no chains)."
             )
-        return ops.convert_to_numpy(self._visible_mean(self.persistent_hidden))
+        return ops.convert_to_numpy(self.compute_visible_mean(self.persistent_hidden))
 
     # ------------------------------------------------------------------
     # Partition function and likelihood.

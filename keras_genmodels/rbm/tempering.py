@@ -74,13 +74,13 @@ def tempered_free_energy(rbm, v, beta):
     `beta`: a scalar or one value per row, shape (batch,).
     """
     beta = ops.reshape(ops.cast(beta, v.dtype), (-1, 1))  # (batch or 1, 1)
-    pre = rbm._hidden_preactivation(v)  # (batch, H)
+    pre = rbm.compute_hidden_logits(v)  # (batch, H)
     return -beta[:, 0] * ops.matmul(v, rbm.visible_bias) - ops.sum(ops.softplus(beta * pre), -1)
 
 
 def _tempered_sweep(rbm, v, beta_rows, seed):
     """One block Gibbs sweep of every row at its own beta; beta_rows (R, 1)."""
-    h = bernoulli(ops.sigmoid(beta_rows * rbm._hidden_preactivation(v)), seed)
+    h = bernoulli(ops.sigmoid(beta_rows * rbm.compute_hidden_logits(v)), seed)
     pre_v = ops.matmul(h, ops.transpose(rbm.kernel)) + rbm.visible_bias
     return bernoulli(ops.sigmoid(beta_rows * pre_v), seed)
 
@@ -92,7 +92,7 @@ def _exchange(rbm, v, betas, parity, seed):
     for the pairs of the other parity).
     """
     K, M = ops.shape(v)[0], ops.shape(v)[1]
-    pre = rbm._hidden_preactivation(ops.reshape(v, (K * M, -1)))
+    pre = rbm.compute_hidden_logits(ops.reshape(v, (K * M, -1)))
     pre = ops.reshape(pre, (K, M, -1))  # c + vW, (K, M, H)
     bv = ops.sum(v * rbm.visible_bias, -1)  # b . v, (K, M)
 
@@ -279,12 +279,12 @@ class TemperedBernoulliRBM(BernoulliRBM):
         v_model = chains[-1]  # beta = 1, (m_r, D)
         n_model = ops.shape(v_model)[0]
         rows = ops.concatenate([v, v_model], axis=0)
-        pre = self._hidden_preactivation(rows)  # (n_r + m_r, H)
+        pre = self.compute_hidden_logits(rows)  # (n_r + m_r, H)
         ph = ops.sigmoid(pre)
         self._contrastive_update(
             rows, ph, batch, n_model, global_batch, ops.cast(self.n_chains, dtype)
         )
-        reconstruction = self._visible_mean(bernoulli(ph[:n_monitor], self.seed_generator))
+        reconstruction = self.compute_visible_mean(bernoulli(ph[:n_monitor], self.seed_generator))
         self.metric_tracker.update_state(
             self._metric_values(v[:n_monitor], pre[:n_monitor], v[:n_monitor], reconstruction)
         )

@@ -93,8 +93,8 @@ def test_closed_form_gradient_equals_autodiff_of_free_energy_difference(make):
         v_model = (rng.random((5, 9)) < 0.5) * 1.0
     v_data, v_model = tf.constant(v_data, "float32"), tf.constant(v_model, "float32")
     with tf.GradientTape() as tape:
-        loss = tf.reduce_mean(model._free_energy(v_data)) - tf.reduce_mean(
-            model._free_energy(v_model)
+        loss = tf.reduce_mean(model.compute_free_energy(v_data)) - tf.reduce_mean(
+            model.compute_free_energy(v_model)
         )
     expected = tape.gradient(loss, model.trainable_variables)
     rows = tf.concat([v_data, v_model], axis=0)

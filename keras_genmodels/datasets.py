@@ -19,14 +19,46 @@ Without such a folder `load` uses the dataset already prepared in `data_dir`
 (by `LocalMNIST`/`LocalFashionMNIST` earlier, or by TFDS's own builder) and
 otherwise TFDS's normal download, unless `download=False`.
 
+Several processes may prepare the same dataset in the same `data_dir` at once
+(the workers of a multi-worker strategy, two first runs of the command line):
+
+- a process prepares while holding an exclusive lock, `fcntl.flock` on
+  `<data_dir>/.keras_genmodels-<name>.lock` (an empty file that stays), and
+  looks again for a prepared dataset once it holds it: a process that waited
+  uses what the first one prepared;
+- it prepares in a private scratch folder,
+  `<data_dir>/.keras_genmodels-<name>-preparing-<random>/` (named by
+  `tempfile`, not by Python's `random`, which the command line seeds), then
+  renames the finished version folder into place: a reader finds a complete
+  dataset or none, never a partly written one;
+- a dataset prepared again (its recorded source files differ from the
+  folder's) is replaced by renames once the new one is complete, so a failed
+  preparation keeps the old one;
+- a process killed while preparing leaves only its scratch folder, which TFDS
+  never takes for a dataset and which the next process to prepare deletes.
+
+TFDS's own download goes the same way. A remote `data_dir` (`gs://...`) is
+prepared in place, as TFDS does, without these guarantees. Without `fcntl`
+(Windows) there is no lock: processes may each prepare a copy and leftovers
+stay, but readers still never see a partly written dataset.
+
 `load_arrays` reads the IDX files of the same folder straight into NumPy
 arrays, without TFDS.
 """
 
+import contextlib
+import glob
 import os
 import re
+import shutil
 import socket
+import tempfile
 import urllib.parse
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (see `_exclusive_scratch`).
+    fcntl = None
 
 import numpy as np
 import tensorflow as tf
@@ -300,21 +332,132 @@ def _data_dir_root(data_dir):
 
 
 def _prepare_local(name, folder, data_dir):
-    """Prepare (or reuse) the local builder's dataset for `folder`."""
+    """Prepare (or reuse) the local builder's dataset for `folder`.
+
+    A dataset prepared in `data_dir` is reused if it records the same source
+    files (names and sizes) as `folder` has now; otherwise it is prepared
+    again from `folder` and replaces the recorded one (see `_prepare_once`).
+    """
     cls = _LOCAL_BUILDERS[name]
-    builder = cls(local_dir=folder, data_dir=data_dir)
-    if builder.is_prepared():
-        recorded = dict(builder.info.metadata or {}).get("source_files")
-        if recorded == _source_signature(folder):
+    signature = _source_signature(folder)
+
+    def make_builder(builder_data_dir):
+        return cls(local_dir=folder, data_dir=builder_data_dir)
+
+    def find_prepared():
+        builder = make_builder(data_dir)
+        if builder.is_prepared():
+            recorded = dict(builder.info.metadata or {}).get("source_files")
+            if recorded == signature:
+                return builder
+        return None  # Not prepared, or from other files (e.g. fewer splits).
+
+    def prepare(builder):
+        # REUSE_CACHE_IF_EXISTS overwrites a prepared copy (only met where
+        # `_prepare_once` prepares in place, for a remote data_dir).
+        mode = (
+            tfds.download.GenerateMode.REUSE_CACHE_IF_EXISTS
+            if builder.is_prepared()
+            else tfds.download.GenerateMode.REUSE_DATASET_IF_EXISTS
+        )
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(download_mode=mode)
+        )
+
+    builder = find_prepared()
+    if builder is not None:
+        return builder
+    return _prepare_once(name, data_dir, make_builder, find_prepared, prepare)
+
+
+# ---------------------------------------------------------------------------
+# Preparing safely when several processes share a data_dir
+# ---------------------------------------------------------------------------
+
+
+def _lock_path(name, root):
+    return os.path.join(root, f".keras_genmodels-{name}.lock")
+
+
+def _scratch_prefix(name):
+    return f".keras_genmodels-{name}-preparing-"
+
+
+@contextlib.contextmanager
+def _exclusive_scratch(name, root):
+    """Hold the lock of `name` in `root` and yield a new private scratch folder.
+
+    The lock is `fcntl.flock` on `<root>/.keras_genmodels-<name>.lock`; the
+    kernel releases it when its holder exits, however it exits. Only the
+    holder creates scratch folders, so any scratch folder of `name` found on
+    entry is a leftover of a process that died while preparing: it is
+    deleted. The scratch folder (`tempfile.mkdtemp`, whose names do not
+    depend on Python's `random`) is deleted on exit. Without `fcntl`
+    (Windows) there is no lock and leftovers are kept.
+    """
+    os.makedirs(root, exist_ok=True)
+    prefix = _scratch_prefix(name)
+    with open(_lock_path(name, root), "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # Released when `lock` closes.
+            for leftover in glob.glob(os.path.join(glob.escape(root), prefix + "*")):
+                shutil.rmtree(leftover, ignore_errors=True)
+        scratch = tempfile.mkdtemp(prefix=prefix, dir=root)
+        try:
+            yield scratch
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _move_into_place(prepared, target, scratch):
+    """Rename the version folder `prepared` to `target` (renames only).
+
+    A `target` already there (out of date, or not a complete dataset) is
+    first renamed into `scratch`, which the caller deletes; if the second
+    rename fails, it is put back. A reader thus sees the old folder, then
+    none, then the new one: never a partly written or partly deleted one.
+    """
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    old = os.path.join(scratch, "replaced")
+    if os.path.lexists(target):
+        os.rename(target, old)
+    try:
+        os.rename(prepared, target)
+    except OSError:
+        if os.path.lexists(old):
+            os.rename(old, target)
+        raise
+
+
+def _prepare_once(name, data_dir, make_builder, find_prepared, prepare):
+    """Prepare a dataset in `data_dir` so that concurrent processes are safe.
+
+    `make_builder(d)` gives the TFDS builder writing in data folder `d`,
+    `find_prepared()` the usable builder already prepared in `data_dir` (or
+    None) and `prepare(builder)` runs `builder.download_and_prepare`.
+
+    Under the lock of `name` (`_exclusive_scratch`) `find_prepared()` is
+    asked again (another process may have just prepared it; its copy is then
+    used, nothing is prepared twice); otherwise the dataset is prepared in
+    the private scratch folder and its version folder renamed into place
+    (`_move_into_place`). A remote `data_dir` (`gs://...`), where neither
+    locks nor renames of folders exist, is prepared in place, as TFDS does.
+    """
+    target = make_builder(data_dir)
+    root = os.fspath(target.data_dir_root)
+    if "://" in root:
+        prepare(target)
+        return make_builder(data_dir)
+    with _exclusive_scratch(name, root) as scratch:
+        builder = find_prepared()
+        if builder is not None:
             return builder
-        # Prepared from other files (e.g. fewer splits): prepare again.
-        mode = tfds.download.GenerateMode.REUSE_CACHE_IF_EXISTS
-    else:
-        mode = tfds.download.GenerateMode.REUSE_DATASET_IF_EXISTS
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(download_mode=mode)
-    )
-    return cls(local_dir=folder, data_dir=data_dir)  # Re-read the info.
+        private = make_builder(scratch)
+        prepare(private)
+        _move_into_place(
+            os.fspath(private.data_path), os.fspath(target.data_path), scratch
+        )
+    return make_builder(data_dir)  # Reads the info of the copy now in place.
 
 
 def _reachable(url, timeout=5.0):
@@ -340,12 +483,18 @@ def _builder(name, split_names, local_dir, data_dir, download):
     if folder is not None:
         _check_split_files(name, folder, split_names)
         return _prepare_local(name, folder, data_dir)
-    local = _LOCAL_BUILDERS[name](data_dir=data_dir)
-    if local.is_prepared() and set(split_names) <= set(local.info.splits.keys()):
-        return local
-    builder = tfds.builder(name, data_dir=data_dir)
-    if builder.is_prepared():
+
+    def find_prepared():
+        local = _LOCAL_BUILDERS[name](data_dir=data_dir)
+        if local.is_prepared() and set(split_names) <= set(local.info.splits.keys()):
+            return local
+        builder = tfds.builder(name, data_dir=data_dir)
+        return builder if builder.is_prepared() else None
+
+    builder = find_prepared()
+    if builder is not None:
         return builder
+    builder = tfds.builder(name, data_dir=data_dir)
     if download is False:
         raise _no_data_error(name, looked, data_dir, "download=False")
     if download is None and not _reachable(builder.URL):
@@ -354,12 +503,20 @@ def _builder(name, split_names, local_dir, data_dir, download):
             f"{urllib.parse.urlsplit(builder.URL).hostname} cannot be reached "
             "to download it",
         )
-    try:
-        builder.download_and_prepare()
-    except (OSError, tfds.download.DownloadError) as e:
-        reason = f"the download failed ({type(e).__name__}: {str(e)[:300]})"
-        raise _no_data_error(name, looked, data_dir, reason) from None
-    return builder
+    # Downloads are kept in data_dir's own cache, not in the scratch folder.
+    downloads = os.path.join(os.fspath(builder.data_dir_root), "downloads")
+
+    def download_and_prepare(private):
+        try:
+            private.download_and_prepare(download_dir=downloads)
+        except (OSError, tfds.download.DownloadError) as e:
+            reason = f"the download failed ({type(e).__name__}: {str(e)[:300]})"
+            raise _no_data_error(name, looked, data_dir, reason) from None
+
+    return _prepare_once(
+        name, data_dir, lambda d: tfds.builder(name, data_dir=d), find_prepared,
+        download_and_prepare,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -473,7 +630,8 @@ def load(
             module docstring for where it is looked for otherwise).
             Defaults to None.
         data_dir: TFDS data folder, where the prepared dataset is written and
-            read. Defaults to TFDS's default (`$TFDS_DATA_DIR` or
+            read; several processes may share it (see the module docstring).
+            Defaults to TFDS's default (`$TFDS_DATA_DIR` or
             `~/tensorflow_datasets`).
         download: False never downloads; True downloads with TFDS if no local
             files or prepared dataset exist; None (default) does the same

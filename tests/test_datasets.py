@@ -4,9 +4,14 @@ Real data: Debian's Fashion-MNIST folder and the MNIST test split (fixtures in
 conftest.py). Small synthetic IDX folders check the folder logic quickly.
 """
 
+import glob
 import gzip
 import os
+import pathlib
+import signal
 import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,6 +22,8 @@ from hypothesis import strategies as st
 from keras_genmodels import datasets
 from keras_genmodels.idx import parse_idx
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
+WORKER = REPO / "tests" / "datasets_worker.py"
 TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -338,6 +345,166 @@ def test_failed_download_is_reported_without_tfds_traceback(tmp_path, monkeypatc
     with pytest.raises(FileNotFoundError, match="the download failed") as info:
         datasets.load("mnist", data_dir=tmp_path, download=True)
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+# ---------------------------------------------------------------------------
+# Several processes preparing one data folder; crashes while preparing
+# ---------------------------------------------------------------------------
+
+
+def worker_env():
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONUNBUFFERED="1")
+    env.pop(datasets.ENV_VAR, None)
+    return env
+
+
+def read_until_ready(proc):
+    """The output of `proc` up to its line "ready" (or to its end)."""
+    lines = []
+    for line in iter(proc.stdout.readline, ""):
+        if line == "ready\n":
+            break
+        lines.append(line)
+    return "".join(lines)
+
+
+def load_in_processes(name, local_dir, data_dir, out_dir, n=2, timeout=600):
+    """`datasets.load(name, "test")` in `n` processes (tests/datasets_worker.py),
+    with Python's `random` seeded alike in each, released together once all
+    have imported TensorFlow. Returns what each read: a dict of arrays."""
+    command = [sys.executable, str(WORKER), "load", name, str(local_dir), str(data_dir)]
+    procs = [
+        subprocess.Popen(
+            command + [str(out_dir / f"worker{i}.npz")], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+            env=worker_env(),
+        )
+        for i in range(n)
+    ]
+    try:
+        before = [read_until_ready(proc) for proc in procs]
+        for proc in procs:
+            try:
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            except BrokenPipeError:  # It died before "ready": its output says why.
+                pass
+        outputs = [b + proc.communicate(timeout=timeout)[0] for b, proc in zip(before, procs)]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    for i, (proc, output) in enumerate(zip(procs, outputs)):
+        assert proc.returncode == 0, f"worker {i} of {n} failed:\n{output[-3000:]}"
+    return [dict(np.load(out_dir / f"worker{i}.npz")) for i in range(n)]
+
+
+def files_under(folder):
+    """Relative paths of every file and folder under `folder`, sorted."""
+    return sorted(str(p.relative_to(folder)) for p in pathlib.Path(folder).rglob("*"))
+
+
+def test_two_processes_prepare_fashion_mnist_in_an_empty_data_dir_at_once(
+    fashion_mnist_dir, tmp_path
+):
+    # Python's `random` seeded alike, as the command line does: TFDS alone would
+    # give both processes the same temporary folder.
+    local_dir = link_files(fashion_mnist_dir, tmp_path / "idx", TEST_FILES)
+    data_dir = tmp_path / "tfds"
+    data_dir.mkdir()
+    first, second = load_in_processes("fashion_mnist", local_dir, data_dir, tmp_path)
+    raw_x, raw_y = datasets.load_arrays("fashion_mnist", "test", local_dir=local_dir)
+    for read in (first, second):
+        assert read["images"].shape == (10000, 28, 28, 1) and read["labels"].shape == (10000,)
+        assert sorted_examples(read["images"], read["labels"]) == sorted_examples(raw_x, raw_y)
+    np.testing.assert_array_equal(first["images"][:1000], second["images"][:1000])
+    np.testing.assert_array_equal(first["labels"], second["labels"])
+    # One prepared copy, and no temporary folder left behind.
+    builder = datasets.LocalFashionMNIST(data_dir=data_dir)
+    assert builder.is_prepared() and builder.info.splits["test"].num_examples == 10000
+    version = os.path.join("local_fashion_mnist", "3.0.1")
+    assert [f for f in files_under(data_dir) if not f.startswith(version + os.sep)] == [
+        ".keras_genmodels-fashion_mnist.lock", "local_fashion_mnist", version
+    ]
+
+
+def test_two_processes_prepare_again_from_new_files_at_once(tmp_path):
+    folder, data_dir = tmp_path / "idx", tmp_path / "tfds"
+    folder.mkdir()
+    write_synthetic_split(folder, "test", 20, offset=100)
+    datasets.load("mnist", "test", local_dir=folder, data_dir=data_dir)
+    write_synthetic_split(folder, "test", 50)  # other files: both prepare again
+    first, second = load_in_processes("mnist", folder, data_dir, tmp_path)
+    for read in (first, second):
+        assert sorted(read["images"][:, 0, 0, 0]) == list(range(50))
+    np.testing.assert_array_equal(first["images"], second["images"])
+    info = datasets.LocalMNIST(data_dir=data_dir).info
+    assert info.splits["test"].num_examples == 50
+    assert info.metadata["source_files"] == {f: (folder / f).stat().st_size for f in TEST_FILES}
+    assert not glob.glob(str(data_dir / ".keras_genmodels-mnist-preparing-*"))
+    assert not glob.glob(str(data_dir / "local_mnist" / "incomplete*"))
+
+
+def test_a_process_killed_while_preparing_leaves_nothing_taken_for_a_dataset(tmp_path):
+    folder, data_dir = tmp_path / "idx", tmp_path / "tfds"
+    folder.mkdir()
+    write_synthetic_split(folder, "test", 200)
+    proc = subprocess.run(
+        [sys.executable, str(WORKER), "crash", "mnist", str(folder), str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+        env=worker_env(), timeout=600,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stdout[-3000:]
+    scratch = glob.glob(str(data_dir / ".keras_genmodels-mnist-preparing-*"))
+    assert len(scratch) == 1 and os.listdir(scratch[0])  # the crash's leftover
+    assert not datasets.LocalMNIST(data_dir=data_dir).is_prepared()
+    with pytest.raises(FileNotFoundError, match="no prepared TFDS dataset"):
+        datasets.load("mnist", "test", data_dir=data_dir, download=False)
+    # The next preparation deletes the leftover and gives the whole dataset.
+    x = collect(datasets.load("mnist", "test", local_dir=folder, data_dir=data_dir))
+    assert sorted(np.rint(x[:, 0, 0, 0] * 255)) == list(range(200))
+    version = os.path.join("local_mnist", "3.0.1")
+    assert [f for f in files_under(data_dir) if not f.startswith(version + os.sep)] == [
+        ".keras_genmodels-mnist.lock", "local_mnist", version
+    ]
+
+
+def test_a_failed_preparation_keeps_the_dataset_prepared_before(tmp_path):
+    folder, data_dir = tmp_path / "idx", tmp_path / "tfds"
+    folder.mkdir()
+    write_synthetic_split(folder, "test", 20, offset=100)
+    datasets.load("mnist", "test", local_dir=folder, data_dir=data_dir)
+    before = files_under(data_dir)
+    # New train files, one of them truncated: preparing again fails.
+    write_synthetic_split(folder, "train", 30)
+    raw = gzip.decompress((folder / TRAIN_FILES[0]).read_bytes())
+    with gzip.open(folder / TRAIN_FILES[0], "wb") as f:
+        f.write(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="truncated"):
+        datasets.load("mnist", "test", local_dir=folder, data_dir=data_dir)
+    assert files_under(data_dir) == before
+    x = collect(datasets.load("mnist", "test", data_dir=data_dir, download=False))
+    assert sorted(np.rint(x[:, 0, 0, 0] * 255)) == list(range(100, 120))
+
+
+def test_download_prepares_in_a_scratch_folder_and_keeps_the_download_cache(
+    tmp_path, monkeypatch
+):
+    seen = []
+
+    def failing_download(self, **kwargs):
+        seen.append((os.fspath(self.data_dir), kwargs))
+        raise OSError("Max retries exceeded")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", failing_download)
+    with pytest.raises(FileNotFoundError, match="the download failed"):
+        datasets.load("mnist", data_dir=tmp_path, download=True)
+    [(builder_dir, kwargs)] = seen
+    scratch = os.path.relpath(builder_dir, tmp_path).split(os.sep)[0]
+    assert scratch.startswith(".keras_genmodels-mnist-preparing-")
+    assert kwargs == {"download_dir": str(tmp_path / "downloads")}
+    assert files_under(tmp_path) == [".keras_genmodels-mnist.lock"]  # scratch deleted
 
 
 # ---------------------------------------------------------------------------

@@ -698,7 +698,7 @@ def load(
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if binarize == "fixed":
         ds = ds.map(
-            _on_images(lambda x: tf.cast(x > threshold, tf.float32)),
+            _on_images(lambda x: binarize_images(x, threshold)),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     elif binarize == "dynamic":
@@ -767,3 +767,41 @@ def load_arrays(name, split="train", *, local_dir=None, with_labels=True):
     images, labels = _read_split(folder, split)
     images = images[..., None]
     return (images, labels.astype(np.int64)) if with_labels else images
+
+
+def binarize_images(x, threshold=0.5):
+    """Fixed binarisation of grey levels x in [0, 1]: b = 1[x > threshold], as float32.
+
+    The one rule of the package ("fixed" in `load`, the RBMs' data, the
+    presets): with the default threshold, pixel p in 0..255 gives
+    b = 1[p / 255 > 0.5] = 1[p > 127]. NumPy arrays give NumPy arrays,
+    tensors give tensors (it runs inside `tf.data` maps).
+    """
+    if isinstance(x, np.ndarray):
+        return (x > threshold).astype("float32")
+    return tf.cast(x > threshold, tf.float32)
+
+
+def load_unit_images(name, split="train", *, binarize=None, limit=None, local_dir=None, flatten=False):
+    """The images of a split as float32 NumPy arrays: grey levels x = pixel / 255, or binarised.
+
+    Read with `load_arrays` (no TFDS), in the files' order.
+
+    Args:
+        name: one of `DATASETS`.
+        split: "train" or "test". Defaults to "train".
+        binarize: None (grey levels in [0, 1]) or "fixed" (`binarize_images`).
+            Defaults to None.
+        limit: keep the first `limit` images. Defaults to None (all).
+        local_dir: folder of IDX files (see `load_arrays`). Defaults to None.
+        flatten: return (N, 784) rather than (N, 28, 28, 1). Defaults to False.
+    """
+    if binarize is not None:
+        _validation.check_choice("binarize", binarize, ("fixed",))
+    images = load_arrays(name, split, local_dir=local_dir, with_labels=False)
+    if limit is not None:
+        images = images[: _validation.check_positive_int("limit", limit)]
+    x = images.astype("float32") / 255.0
+    if binarize == "fixed":
+        x = binarize_images(x)
+    return x.reshape(len(x), -1) if flatten else x

@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from keras_genmodels import datasets  # noqa: E402
+from keras_genmodels.datasets import tfds_builders  # noqa: E402
 
 
 def _load(name, local_dir, data_dir, out):
@@ -45,7 +46,7 @@ def _load(name, local_dir, data_dir, out):
 
 
 def _crash(name, local_dir, data_dir):
-    builder_cls = datasets._LOCAL_BUILDERS[name]
+    builder_cls = tfds_builders._LOCAL_BUILDERS[name]
     generate = builder_cls._generate_examples
 
     def generate_then_die(self, images, labels):

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keras_genmodels import datasets
+from keras_genmodels.datasets import idx_files, tfds_builders
 from keras_genmodels.idx import parse_idx
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -309,7 +310,8 @@ def test_partial_folder_then_full_folder_and_prepared_fallback(tmp_path):
 
 @pytest.mark.parametrize("name", datasets.DATASETS)
 def test_no_files_and_no_download_gives_one_clear_message(name, tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST_DIR", str(tmp_path / "none"))
+    # Patched where the folder is resolved (the package only re-exports it).
+    monkeypatch.setattr(idx_files, "DEBIAN_FASHION_MNIST_DIR", str(tmp_path / "none"))
     with pytest.raises(FileNotFoundError) as info:
         datasets.load(name, data_dir=tmp_path, download=False)
     message = str(info.value)
@@ -321,7 +323,7 @@ def test_no_files_and_no_download_gives_one_clear_message(name, tmp_path, monkey
 
 
 def test_unreachable_host_fails_fast_without_downloading(tmp_path, monkeypatch):
-    for var in datasets._PROXY_VARS:
+    for var in tfds_builders._PROXY_VARS:
         monkeypatch.delenv(var, raising=False)
 
     def no_network(*args, **kwargs):

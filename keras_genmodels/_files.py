@@ -9,12 +9,20 @@ failed write leaves the old one intact.
 - `atomic_path(path)`: a context manager yielding the temporary path to write.
 - `atomic_write_text(path, text)`: a text file, flushed to disk.
 - `replace_folder(source, target)`: a finished folder moved over another.
+- `exclusive_scratch(name, root)`: a lock on `name` in `root` and a private
+  scratch folder beside, for work that several processes may start at once.
 """
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (see `exclusive_scratch`).
+    fcntl = None
 
 
 def _umask():
@@ -64,21 +72,36 @@ def atomic_write_text(path, text):
             os.fsync(f.fileno())
 
 
-def replace_folder(source, target):
+def replace_folder(source, target, aside=None):
     """Move the finished folder `source` to `target`, replacing it, keeping it until that succeeds.
 
-    `source` and `target` must be on one file system (make `source` beside
-    `target`). An empty `target` folder is removed first; a non-empty one is
-    renamed aside, `source` renamed in, and the old one deleted; if the second
-    rename fails the old one is put back.
+    `source`, `target` and `aside` must be on one file system (make `source`
+    beside `target`, or in a scratch folder of `exclusive_scratch` under the
+    same root). The parent folder of `target` is created if missing. An empty
+    `target` folder is removed first; a non-empty one is renamed aside (to
+    `.old-<name>-<random>` in `aside`), `source` renamed in, and the old one
+    deleted; if the second rename fails the old one is put back. A reader thus
+    sees the old folder, then none, then the new one: never a partly written
+    or partly deleted one.
+
+    Args:
+        source: the finished folder.
+        target: where it goes.
+        aside: the folder where the old `target` waits to be deleted. A
+            process killed before deleting it leaves it there: pass a scratch
+            folder that is cleaned up after a crash (`exclusive_scratch`'s)
+            so that nothing stays beside `target`. Defaults to `target`'s
+            parent folder.
     """
+    parent = os.path.dirname(os.path.abspath(target))
+    os.makedirs(parent, exist_ok=True)
     if os.path.isdir(target) and not os.listdir(target):
         os.rmdir(target)
     if not os.path.exists(target):
         os.rename(source, target)
         return
-    parent = os.path.dirname(os.path.abspath(target))
-    old = tempfile.mkdtemp(prefix=f".old-{os.path.basename(target)}-", dir=parent)
+    aside = parent if aside is None else aside
+    old = tempfile.mkdtemp(prefix=f".old-{os.path.basename(target)}-", dir=aside)
     os.rmdir(old)
     os.rename(target, old)
     try:
@@ -87,3 +110,57 @@ def replace_folder(source, target):
         os.rename(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _lock_path(name, root):
+    return os.path.join(root, f".keras_genmodels-{name}.lock")
+
+
+def _scratch_prefix(name):
+    return f".keras_genmodels-{name}-preparing-"
+
+
+@contextlib.contextmanager
+def exclusive_scratch(name, root):
+    """Hold the lock of `name` in `root` and yield a new private scratch folder.
+
+    For work that several processes may start at once on one folder (preparing
+    a dataset in a shared TFDS `data_dir`): the holder of the lock looks again
+    whether the work is done, does it in the scratch folder, and moves the
+    result into place (`replace_folder`).
+
+    The lock is `fcntl.flock` on `<root>/.keras_genmodels-<name>.lock` (an
+    empty file that stays); the kernel releases it when its holder exits,
+    however it exits. Only the holder creates scratch folders,
+    `<root>/.keras_genmodels-<name>-preparing-<random>/`, so any scratch folder
+    of `name` found on entry is a leftover of a process that died while
+    holding it: it is deleted. The scratch folder (`tempfile.mkdtemp`, whose
+    names do not depend on Python's `random`) is deleted on exit. Without
+    `fcntl` (Windows) there is no lock and leftovers are kept. `root` is
+    created if missing.
+
+    Args:
+        name: what the lock is for, part of the lock's and the scratch
+            folder's names (e.g. a dataset name).
+        root: the shared local folder holding the lock file and the scratch
+            folders.
+
+    Example:
+
+    >>> with exclusive_scratch("mnist", data_dir) as scratch:
+    ...     if not done():
+    ...         work_in(scratch)
+    ...         replace_folder(os.path.join(scratch, "result"), target)
+    """
+    os.makedirs(root, exist_ok=True)
+    prefix = _scratch_prefix(name)
+    with open(_lock_path(name, root), "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # Released when `lock` closes.
+            for leftover in glob.glob(os.path.join(glob.escape(root), prefix + "*")):
+                shutil.rmtree(leftover, ignore_errors=True)
+        scratch = tempfile.mkdtemp(prefix=prefix, dir=root)
+        try:
+            yield scratch
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""TFDS builders of MNIST and Fashion-MNIST: preparing them from local IDX files, safely, and choosing one.
+"""The TFDS builders of MNIST and Fashion-MNIST: from local files, prepared safely, chosen.
 
 - `LocalMNIST` and `LocalFashionMNIST` subclass TFDS's own `MNIST` and
   `FashionMNIST` (same features, version and split names) and prepare from a
@@ -10,22 +10,14 @@
   a dataset already prepared in `data_dir`, TFDS's download.
 """
 
-import contextlib
-import glob
 import os
-import shutil
 import socket
-import tempfile
 import urllib.parse
-
-try:
-    import fcntl
-except ImportError:  # Windows: no lock (see `_exclusive_scratch`).
-    fcntl = None
 
 import tensorflow_datasets as tfds
 from tensorflow_datasets.image_classification import mnist as _tfds_mnist
 
+from keras_genmodels import _files
 from keras_genmodels.datasets.idx_files import (
     PRETTY_NAMES,
     SPLITS,
@@ -189,60 +181,6 @@ def _prepare_local(name, folder, data_dir):
 # ---------------------------------------------------------------------------
 
 
-def _lock_path(name, root):
-    return os.path.join(root, f".keras_genmodels-{name}.lock")
-
-
-def _scratch_prefix(name):
-    return f".keras_genmodels-{name}-preparing-"
-
-
-@contextlib.contextmanager
-def _exclusive_scratch(name, root):
-    """Hold the lock of `name` in `root` and yield a new private scratch folder.
-
-    The lock is `fcntl.flock` on `<root>/.keras_genmodels-<name>.lock`; the
-    kernel releases it when its holder exits, however it exits. Only the
-    holder creates scratch folders, so any scratch folder of `name` found on
-    entry is a leftover of a process that died while preparing: it is
-    deleted. The scratch folder (`tempfile.mkdtemp`, whose names do not
-    depend on Python's `random`) is deleted on exit. Without `fcntl`
-    (Windows) there is no lock and leftovers are kept.
-    """
-    os.makedirs(root, exist_ok=True)
-    prefix = _scratch_prefix(name)
-    with open(_lock_path(name, root), "a") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # Released when `lock` closes.
-            for leftover in glob.glob(os.path.join(glob.escape(root), prefix + "*")):
-                shutil.rmtree(leftover, ignore_errors=True)
-        scratch = tempfile.mkdtemp(prefix=prefix, dir=root)
-        try:
-            yield scratch
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _move_into_place(prepared, target, scratch):
-    """Rename the version folder `prepared` to `target` (renames only).
-
-    A `target` already there (out of date, or not a complete dataset) is
-    first renamed into `scratch`, which the caller deletes; if the second
-    rename fails, it is put back. A reader thus sees the old folder, then
-    none, then the new one: never a partly written or partly deleted one.
-    """
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    old = os.path.join(scratch, "replaced")
-    if os.path.lexists(target):
-        os.rename(target, old)
-    try:
-        os.rename(prepared, target)
-    except OSError:
-        if os.path.lexists(old):
-            os.rename(old, target)
-        raise
-
-
 def _prepare_once(name, data_dir, make_builder, find_prepared, prepare):
     """Prepare a dataset in `data_dir` so that concurrent processes are safe.
 
@@ -250,11 +188,13 @@ def _prepare_once(name, data_dir, make_builder, find_prepared, prepare):
     `find_prepared()` the usable builder already prepared in `data_dir` (or
     None) and `prepare(builder)` runs `builder.download_and_prepare`.
 
-    Under the lock of `name` (`_exclusive_scratch`) `find_prepared()` is
-    asked again (another process may have just prepared it; its copy is then
-    used, nothing is prepared twice); otherwise the dataset is prepared in
-    the private scratch folder and its version folder renamed into place
-    (`_move_into_place`). A remote `data_dir` (`gs://...`), where neither
+    Under the lock of `name` (`_files.exclusive_scratch`) `find_prepared()`
+    is asked again (another process may have just prepared it; its copy is
+    then used, nothing is prepared twice); otherwise the dataset is prepared
+    in the private scratch folder and its version folder renamed into place
+    (`_files.replace_folder`; an out-of-date copy is renamed into the scratch
+    folder, which a crash leaves for the next preparer to delete, and deleted
+    once the new one is in). A remote `data_dir` (`gs://...`), where neither
     locks nor renames of folders exist, is prepared in place, as TFDS does.
     """
     target = make_builder(data_dir)
@@ -262,14 +202,14 @@ def _prepare_once(name, data_dir, make_builder, find_prepared, prepare):
     if "://" in root:
         prepare(target)
         return make_builder(data_dir)
-    with _exclusive_scratch(name, root) as scratch:
+    with _files.exclusive_scratch(name, root) as scratch:
         builder = find_prepared()
         if builder is not None:
             return builder
         private = make_builder(scratch)
         prepare(private)
-        _move_into_place(
-            os.fspath(private.data_path), os.fspath(target.data_path), scratch
+        _files.replace_folder(
+            os.fspath(private.data_path), os.fspath(target.data_path), aside=scratch
         )
     return make_builder(data_dir)  # Reads the info of the copy now in place.
 

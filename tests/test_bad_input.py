@@ -35,9 +35,9 @@ import pytest
 import tensorflow as tf
 
 import keras_genmodels
-from keras_genmodels import datasets, export, idx, presets, saving
+from keras_genmodels import datasets, export, idx, presets, sampling, saving
 from keras_genmodels.physics import data as ising_data
-from keras_genmodels.physics import exact, lattice, mcmc, multispin, observables, sampler, wolff
+from keras_genmodels.physics import exact, lattice, multispin, observables, sampler, wolff
 from keras_genmodels.rbm import (
     BernoulliRBM,
     GaussianBernoulliRBM,
@@ -83,7 +83,7 @@ def grbm():
 
 @functools.cache
 def mh():
-    return mcmc.MetropolisHastings(lambda x: x.sum(axis=1).astype(float), 3)
+    return sampling.MetropolisHastings(lambda x: x.sum(axis=1).astype(float), 3)
 
 
 def _v(n=4, d=6, value=1.0):
@@ -579,50 +579,56 @@ CASES = [
          positive_float("temperature", [2.0])),
     Case("exact.state_index-bits-as-spins", lambda f: exact.state_index(np.zeros((1, 2, 2))), ValueError,
          _rx("`configurations` must contain only the values -1 and 1", "Received values such as [0.0")),
-    Case("mcmc.integrated_autocorrelation_time-one-step", lambda f: mcmc.integrated_autocorrelation_time([1.0]),
+    Case("sampling.integrated_autocorrelation_time-one-step", lambda f: sampling.integrated_autocorrelation_time([1.0]),
          ValueError, _rx("n_steps >= 2. Received: shape=(1,)")),
-    Case("mcmc.integrated_autocorrelation_time-empty", lambda f: mcmc.integrated_autocorrelation_time(np.zeros(0)),
+    Case("sampling.integrated_autocorrelation_time-empty", lambda f: sampling.integrated_autocorrelation_time(np.zeros(0)),
          ValueError, _rx("n_steps >= 2. Received: shape=(0,)")),
-    Case("mcmc.integrated_autocorrelation_time-nan", lambda f: mcmc.integrated_autocorrelation_time([1.0, NAN, 2.0]),
+    Case("sampling.integrated_autocorrelation_time-nan", lambda f: sampling.integrated_autocorrelation_time([1.0, NAN, 2.0]),
          ValueError, finite("x")),
-    Case("mcmc.integrated_autocorrelation_time-str", lambda f: mcmc.integrated_autocorrelation_time(["a", "b"]),
+    Case("sampling.integrated_autocorrelation_time-str", lambda f: sampling.integrated_autocorrelation_time(["a", "b"]),
          ValueError, numeric("x", "<U1")),
-    Case("mcmc.integrated_autocorrelation_time-rank-3", lambda f: mcmc.integrated_autocorrelation_time(np.ones((3, 3, 3))),
+    Case("sampling.integrated_autocorrelation_time-rank-3", lambda f: sampling.integrated_autocorrelation_time(np.ones((3, 3, 3))),
          ValueError, _rx("shape (n_steps,) or (n_steps, n_chains)", "Received: shape=(3, 3, 3)")),
-    Case("mcmc.integrated_autocorrelation_time-c-zero", lambda f: mcmc.integrated_autocorrelation_time(np.arange(9.0), c=0),
+    Case("sampling.integrated_autocorrelation_time-c-zero", lambda f: sampling.integrated_autocorrelation_time(np.arange(9.0), c=0),
          ValueError, positive_float("c", 0)),
-    Case("mcmc.MetropolisHastings-energy-not-callable", lambda f: mcmc.MetropolisHastings(None, 3), ValueError,
+    Case("sampling.MetropolisHastings-energy-not-callable", lambda f: sampling.MetropolisHastings(None, 3), ValueError,
          _rx("`energy_fn` must be callable. Received: NoneType")),
-    Case("mcmc.MetropolisHastings-n_variables-zero", lambda f: mcmc.MetropolisHastings(np.sum, 0), ValueError,
+    Case("sampling.MetropolisHastings-n_variables-zero", lambda f: sampling.MetropolisHastings(np.sum, 0), ValueError,
          positive_int("n_variables", 0)),
-    Case("mcmc.MetropolisHastings-temperature-negative", lambda f: mcmc.MetropolisHastings(np.sum, 3, temperature=-1.0),
+    Case("sampling.MetropolisHastings-temperature-negative", lambda f: sampling.MetropolisHastings(np.sum, 3, temperature=-1.0),
          ValueError, positive_float("temperature", -1.0)),
-    Case("mcmc.MetropolisHastings-site_groups-incomplete", lambda f: mcmc.MetropolisHastings(np.sum, 3, site_groups=[[0, 1]]),
+    Case("sampling.MetropolisHastings-site_groups-incomplete", lambda f: sampling.MetropolisHastings(np.sum, 3, site_groups=[[0, 1]]),
          ValueError, _rx("`site_groups` must cover each of the 3 sites exactly once. Received groups covering 2")),
-    Case("mcmc.MetropolisHastings-site_groups-str", lambda f: mcmc.MetropolisHastings(np.sum, 3, site_groups=[["a"]]),
+    Case("sampling.MetropolisHastings-site_groups-str", lambda f: sampling.MetropolisHastings(np.sum, 3, site_groups=[["a"]]),
          ValueError, _rx("`site_groups` must be a list of arrays of int site indices. Received: site_groups=[['a']]")),
-    Case("mcmc.MetropolisHastings.sample-n_samples-zero", lambda f: mh().sample(0), ValueError, positive_int("n_samples", 0)),
-    Case("mcmc.MetropolisHastings.sample-initial-values", lambda f: mh().sample(4, n_chains=2, initial=np.full((2, 3), 2)),
+    Case("sampling.MetropolisHastings.sample-n_samples-zero", lambda f: mh().sample(0), ValueError, positive_int("n_samples", 0)),
+    Case("sampling.MetropolisHastings.sample-initial-values", lambda f: mh().sample(4, n_chains=2, initial=np.full((2, 3), 2)),
          ValueError, _rx("`initial` must be a 0/1 array of shape (2, 3). Received values such as [2")),
-    Case("mcmc.MetropolisHastings.sample-initial-wraps-int8", lambda f: mh().sample(4, n_chains=2, initial=np.full((2, 3), 256)),
+    Case("sampling.MetropolisHastings.sample-initial-wraps-int8", lambda f: mh().sample(4, n_chains=2, initial=np.full((2, 3), 256)),
          ValueError, _rx("`initial` must be a 0/1 array", "Received values such as [256")),
-    Case("mcmc.MetropolisHastings.sample-initial-shape", lambda f: mh().sample(4, n_chains=2, initial=np.ones((3, 3))),
+    Case("sampling.MetropolisHastings.sample-initial-shape", lambda f: mh().sample(4, n_chains=2, initial=np.ones((3, 3))),
          ValueError, _rx("`initial` must be a 0/1 array of shape (2, 3). Received: shape=(3, 3)")),
-    Case("mcmc.MetropolisHastings.sample-initial-str", lambda f: mh().sample(4, n_chains=2, initial=[["a"] * 3] * 2),
+    Case("sampling.MetropolisHastings.sample-initial-str", lambda f: mh().sample(4, n_chains=2, initial=[["a"] * 3] * 2),
          ValueError, numeric("initial", "<U1")),
-    Case("mcmc.MetropolisHastings.sample-thin-zero", lambda f: mh().sample(4, thin=0), ValueError, positive_int("thin", 0)),
-    Case("mcmc.MetropolisHastings.sample-burn_in-negative", lambda f: mh().sample(4, burn_in=-1), ValueError,
+    Case("sampling.MetropolisHastings.sample-thin-zero", lambda f: mh().sample(4, thin=0), ValueError, positive_int("thin", 0)),
+    Case("sampling.MetropolisHastings.sample-burn_in-negative", lambda f: mh().sample(4, burn_in=-1), ValueError,
          _rx("`burn_in` must be 'auto' or an int >= 0. Received: burn_in=-1")),
-    Case("mcmc.MetropolisHastings.sample-min_pilot-str", lambda f: mh().sample(4, min_pilot="x"), ValueError,
+    Case("sampling.MetropolisHastings.sample-min_pilot-str", lambda f: mh().sample(4, min_pilot="x"), ValueError,
          positive_int("min_pilot", "x")),
-    Case("mcmc.MetropolisHastings.sample-min_pilot-one", lambda f: mh().sample(4, min_pilot=1), ValueError,
+    Case("sampling.MetropolisHastings.sample-min_pilot-one", lambda f: mh().sample(4, min_pilot=1), ValueError,
          _rx("`min_pilot` must be an int >= 2. Received: min_pilot=1")),
-    Case("mcmc.MetropolisHastings.sample-max_pilot-zero", lambda f: mh().sample(4, max_pilot=0), ValueError,
+    Case("sampling.MetropolisHastings.sample-max_pilot-zero", lambda f: mh().sample(4, max_pilot=0), ValueError,
          positive_int("max_pilot", 0)),
-    Case("mcmc.MetropolisHastings.sample-burn_in_factor-zero", lambda f: mh().sample(4, burn_in_factor=0), ValueError,
+    Case("sampling.MetropolisHastings.sample-burn_in_factor-zero", lambda f: mh().sample(4, burn_in_factor=0), ValueError,
          positive_float("burn_in_factor", 0)),
-    Case("mcmc.MetropolisHastings.sample-unknown-keyword", lambda f: mh().sample(4, burnin=10), TypeError,
-         _rx("unexpected keyword argument 'burnin'")),
+    Case("sampling.MetropolisHastings.sample-unknown-keyword", lambda f: mh().sample(4, burnin=10), ValueError,
+         _rx("Unknown keyword argument of `MetropolisHastings.sample`: 'burnin' (did you mean 'burn_in'?). "
+             "Expected keywords among ['n_samples', 'n_chains', 'burn_in', 'thin', 'initial', 'seed', 'measure', "
+             "'burn_in_factor', 'thin_factor', 'min_pilot', 'max_pilot']. Received: burnin=10")),
+    Case("sampling.MetropolisHastings.sample-seed-negative", lambda f: mh().sample(4, seed=-1), ValueError,
+         _rx("`seed` must be None, an int in [0, 2**63 - 2] or a np.random.SeedSequence. Received: seed=-1")),
+    Case("sampling.effective_sample_size-one-step", lambda f: sampling.effective_sample_size([1.0]),
+         ValueError, _rx("n_steps >= 2. Received: shape=(1,)")),
     Case("sampler.sample_ising-L-one", lambda f: sampler.sample_ising(1, 2.0, 4), ValueError, _rx("`L` must be an int >= 2. Received: L=1")),
     Case("sampler.sample_ising-T-str", lambda f: sampler.sample_ising(4, "hot", 4), ValueError, positive_float("temperature", "hot")),
     Case("sampler.sample_ising-T-zero", lambda f: sampler.sample_ising(4, 0.0, 4), ValueError, positive_float("temperature", 0.0)),
@@ -646,6 +652,8 @@ CASES = [
          _rx("`seed` must be None, an int >= 0 or a np.random.SeedSequence. Received: seed='x'")),
     Case("sampler.sample_ising-seed-negative", lambda f: sampler.sample_ising(4, 2.0, 4, seed=-1), ValueError,
          _rx("`seed` must be None, an int >= 0", "Received: seed=-1")),
+    Case("sampler.sample_ising-unknown-keyword", lambda f: sampler.sample_ising(4, 2.0, 4, thinning=2), ValueError,
+         _rx("Unknown keyword argument of `sample_ising`: 'thinning' (did you mean 'thin'?)", "Received: thinning=2")),
     Case("sampler.sample_ising-n_threads-zero",
          lambda f: sampler.sample_ising(4, 1.0, 4, method="metropolis", n_threads=0, burn_in=1, thin=1), ValueError,
          positive_int("n_threads", 0)),

@@ -37,7 +37,7 @@ import tensorflow as tf
 import keras_genmodels
 from keras_genmodels import datasets, export, idx, presets, sampling, saving
 from keras_genmodels.physics import data as ising_data
-from keras_genmodels.physics import exact, lattice, multispin, observables, sampler, wolff
+from keras_genmodels.physics import exact, lattice, multispin, observables, sampler, symmetry, wolff
 from keras_genmodels.rbm import (
     BernoulliRBM,
     GaussianBernoulliRBM,
@@ -694,6 +694,10 @@ CASES = [
          positive_int("batch_size", 0)),
     Case("data.load-encoding", lambda f: ising_data.load(4, [2.0], 10, encoding="onehot"), ValueError,
          one_of("encoding", "onehot")),
+    Case("symmetry.apply_symmetries-element-out-of-range", lambda f: symmetry.apply_symmetries(SPINS, [0, 1, 256]),
+         ValueError, _rx("`elements` must be 3 ints in [0, 256). Received: shape=(3,)", "values in [0, 256]")),
+    Case("symmetry.symmetry_augment-seed-float", lambda f: symmetry.symmetry_augment(SPINS, seed=1.5), ValueError,
+         _rx("`seed` must be None, an int in [0, 2**63 - 2]", "Received: seed=1.5")),
     # ------------------------------------------------------------- IDX reader
     Case("idx.parse_idx-str", lambda f: idx.parse_idx("\0\0\x08\x01"), ValueError,
          _rx("Expected the bytes of an IDX file", "Received: str")),

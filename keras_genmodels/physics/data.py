@@ -15,10 +15,11 @@ for images: float32 configurations of shape (batch, L, L) (or
 (`"binary"`: b = (s + 1) / 2 in {0, 1}, for Bernoulli models; `"spin"`: ±1),
 and float32 temperature labels.
 
-With `augment=True` each example is mapped, anew each epoch, by a random
-symmetry of the Ising Hamiltonian: a translation (periodic), one of the 8
-rotations/reflections of the square, and a global spin flip s -> -s; these
-leave E(s) and |M(s)|, hence the Boltzmann distribution, unchanged.
+With `augment=True` each example is mapped, anew each epoch, by a uniformly
+random element of the symmetry group of the Ising Hamiltonian
+(`symmetry`: a periodic translation, one of the 8 rotations/reflections of
+the square, and the global spin flip s -> -s); these leave E(s) and |M(s)|,
+hence the Boltzmann distribution, unchanged.
 
 Cache folder: the `cache_dir` argument, else `$KERAS_GENMODELS_DATA_DIR/ising`,
 else `$XDG_CACHE_HOME/keras_genmodels/ising` (`~/.cache/...`).
@@ -35,7 +36,7 @@ import zlib
 import numpy as np
 
 from keras_genmodels._validation import check_choice, check_positive_int
-from keras_genmodels.physics import lattice, sampler
+from keras_genmodels.physics import lattice, sampler, symmetry
 
 FORMAT_VERSION = 1
 ENV_VAR = "KERAS_GENMODELS_DATA_DIR"
@@ -255,8 +256,8 @@ def load(
     """Ising configurations as a batched `tf.data.Dataset`.
 
     Pipeline: `generate` (or the cache) -> float32 in the chosen encoding ->
-    shuffle (full buffer, anew each epoch) -> random symmetry if `augment`
-    -> repeat -> batch -> prefetch.
+    shuffle (full buffer, anew each epoch) -> repeat -> batch -> a random
+    symmetry per example if `augment` -> prefetch.
 
     Args:
         L, temperatures, n_per_temperature, seed, method, cache_dir,
@@ -266,8 +267,9 @@ def load(
         batch_size: int >= 1. Defaults to `128`.
         shuffle: shuffle anew every epoch. Defaults to `True`.
         with_labels: yield `(x, T)` pairs rather than x. Defaults to `True`.
-        augment: apply a random lattice symmetry per example per epoch.
-            Defaults to `False`.
+        augment: apply a uniformly random element of the symmetry group
+            (`symmetry.apply_symmetries`) per example per epoch. Defaults to
+            `False`.
         repeat: repeat forever. Defaults to `False`.
         drop_remainder: drop the last smaller batch. Defaults to `False`.
 
@@ -300,35 +302,29 @@ def load(
     ds = tf.data.Dataset.from_tensor_slices((x, data.temperatures))
     if shuffle:
         ds = ds.shuffle(x.shape[0], seed=seed, reshuffle_each_iteration=True)
-    if augment:
-        seeds = tf.data.Dataset.random(seed=seed + 2, rerandomize_each_iteration=True).batch(2)
-        flip_value = 1.0 if encoding == "binary" else 0.0
-        ds = tf.data.Dataset.zip(ds, seeds).map(
-            lambda xt, s: (_random_symmetry(xt[0], s, flip_value), xt[1]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if augment:
+        # One stateless seed pair per batch, fresh each epoch, reproducible.
+        seeds = tf.data.Dataset.random(
+            seed=(seed + 2) % 2**63, rerandomize_each_iteration=True
+        ).batch(2)
+        n_elements = symmetry.group_size(data.L)
+
+        def augment_batch(xt, pair):
+            x, t = xt
+            k = tf.random.stateless_uniform(
+                tf.shape(x)[:1], seed=pair, minval=0, maxval=n_elements, dtype=tf.int32
+            )  # one group element per example, uniform on [0, 16 L^2)
+            return symmetry.apply_symmetries(x, k, encoding), t
+
+        ds = tf.data.Dataset.zip(ds, seeds).map(
+            augment_batch, num_parallel_calls=2, deterministic=True
+        )
     if flatten:
         n_sites = data.L * data.L
         ds = ds.map(lambda a, t: (tf.reshape(a, (-1, n_sites)), t))
     if not with_labels:
         ds = ds.map(lambda a, t: a)
     return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _random_symmetry(x, seed, flip_value):
-    """A random translation, square symmetry and global flip of one (L, L) lattice.
-
-    The flip maps s -> -s, i.e. b -> 1 - b in the binary encoding
-    (`flip_value` = 1) and s -> 0 - s in the spin encoding (`flip_value` = 0).
-    """
-    import tensorflow as tf
-
-    L = tf.shape(x)[0]
-    r = tf.random.stateless_uniform([5], seed=seed, minval=0, maxval=2**30, dtype=tf.int32)
-    x = tf.roll(x, shift=[r[0] % L, r[1] % L], axis=[0, 1])
-    x = tf.image.rot90(x[..., None], k=r[2] % 4)[..., 0]
-    x = tf.cond(r[3] % 2 == 1, lambda: tf.reverse(x, axis=[1]), lambda: x)
-    return tf.cond(r[4] % 2 == 1, lambda: flip_value - x, lambda: x)

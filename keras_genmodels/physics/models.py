@@ -36,12 +36,10 @@ the mean reconstruction loss -log p(x | h) per temperature, which changes
 fastest around T_c.
 """
 
-import functools
-
 import numpy as np
 
 from keras_genmodels._validation import check_positive_float, check_positive_int
-from keras_genmodels.physics import exact, lattice, observables
+from keras_genmodels.physics import exact, lattice, observables, symmetry
 
 # ---------------------------------------------------------------------------
 # Enumeration helpers
@@ -120,28 +118,12 @@ def rbm_exact_observables(rbm, temperature):
     return _observables_of_distribution(rbm_log_marginal(rbm), L, temperature)
 
 
-@functools.lru_cache(maxsize=None)
-def _symmetry_images(L):
-    """(128, 2^N) int64: index of g(state k) for the 128 translations x D4 maps."""
-    n = L * L
-    sites = np.arange(n).reshape(L, L)
-    perms = []
-    for k in range(4):
-        rot = np.rot90(sites, k)
-        for grid in (rot, rot[:, ::-1]):
-            for dy in range(L):
-                for dx in range(L):
-                    perms.append(np.roll(grid, (dy, dx), axis=(0, 1)).ravel())
-    bits = exact._enumerated(L)[0].astype(np.int64)  # (2^N, N)
-    powers = 1 << np.arange(n, dtype=np.int64)
-    return np.stack([bits[:, p] @ powers for p in perms])
-
-
 def empirical_distribution(configurations, symmetrize=True, encoding="spin"):
     """p^(s) of samples of a small lattice over all its states (state order).
 
     With `symmetrize`, p^ is averaged over the 256 symmetries of the
-    Hamiltonian (translations, rotations, reflections, global flip).
+    Hamiltonian (`symmetry`: translations, rotations, reflections, global
+    flip).
     """
     x = lattice.check_configurations(configurations, encoding=encoding, name="configurations")
     L = x.shape[1]
@@ -154,9 +136,7 @@ def empirical_distribution(configurations, symmetrize=True, encoding="spin"):
     counts = np.bincount(exact.state_index(x, encoding=encoding), minlength=n_states)
     p = counts / counts.sum()
     if symmetrize:
-        images = _symmetry_images(L)
-        p = p[images].mean(axis=0)
-        p = 0.5 * (p + p[::-1])  # global flip: state k <-> 2^N - 1 - k
+        p = p[symmetry.state_images(L)].mean(axis=0)  # (1 / |G|) sum_g p^(g s)
     return p
 
 
@@ -231,42 +211,6 @@ def fit_rbm_exact_likelihood(
 # ---------------------------------------------------------------------------
 
 
-def symmetry_augment(configurations, seed=None, encoding="spin"):
-    """Each configuration mapped by its own random symmetry of the Hamiltonian.
-
-    g = (global flip) o (one of the 8 rotations/reflections of the square)
-    o (one of the L^2 periodic translations), drawn uniformly for each
-    configuration: E(g s) = E(s), so the Boltzmann law is unchanged, and a
-    data set of n samples becomes n draws from the symmetrised empirical law.
-    The 8 point-group elements are (transpose?) x (row reversal?) x
-    (column reversal?).
-
-    Args:
-        configurations: (n, L, L) configurations.
-        seed: int, `None` or a `np.random.Generator`. Defaults to `None`.
-        encoding: "spin" (flip s -> -s) or "binary" (flip b -> 1 - b).
-            Defaults to "spin".
-
-    Returns:
-        A new array of the same shape and dtype.
-    """
-    x = lattice.check_configurations(configurations, encoding=encoding, name="configurations")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n, L = x.shape[0], x.shape[1]
-    rows = np.arange(L)
-    dy, dx = rng.integers(0, L, n), rng.integers(0, L, n)
-    r = (rows[None, :] + dy[:, None]) % L  # (n, L)
-    c = (rows[None, :] + dx[:, None]) % L
-    r = np.where(rng.random(n)[:, None] < 0.5, r[:, ::-1], r)  # row reversal
-    c = np.where(rng.random(n)[:, None] < 0.5, c[:, ::-1], c)  # column reversal
-    out = x[np.arange(n)[:, None, None], r[:, :, None], c[:, None, :]]
-    transpose = rng.random(n) < 0.5
-    out[transpose] = np.swapaxes(out[transpose], 1, 2)
-    flip = rng.random(n) < 0.5
-    out[flip] = (1 - out[flip]) if encoding == "binary" else -out[flip]
-    return out
-
-
 def fit_rbm_ising(
     rbm,
     configurations,
@@ -287,7 +231,7 @@ def fit_rbm_ising(
 
     SGD with momentum and a cosine-decayed learning rate (to 2% of
     `learning_rate`); with `augment`, every epoch sees the data mapped by a
-    fresh random symmetry per configuration (`symmetry_augment`), so the
+    fresh random symmetry per configuration (`symmetry.symmetry_augment`), so the
     model is fitted to the symmetrised empirical law and the two ±m modes
     get equal weight. The RBM's own `k`, `persistent`, `weight_decay` and
     `centering` apply. With `initialize`, the visible bias is first set to
@@ -339,7 +283,7 @@ def fit_rbm_ising(
         return x.reshape(len(x), -1).astype("float32")
 
     def draw():
-        return flat(symmetry_augment(b, rng, encoding="binary") if augment else b)
+        return flat(symmetry.symmetry_augment(b, rng, encoding="binary") if augment else b)
 
     if initialize:
         rbm.initialize_visible_bias(draw())

@@ -3,10 +3,10 @@
 - `rbm_temperature_scan`: at each temperature, Monte Carlo data, an RBM
   trained on them, and the observables of the RBM's samples next to those of
   Monte Carlo (and the exact values for L <= 4; for L <= 4 also the exact KL).
-  `fit="cd"` trains with `models.fit_rbm_ising` (CD-k through
+  `fit="cd"` trains with `rbm.ising.fit_rbm_ising` (CD-k through
   `BernoulliRBM.fit`, SGD with momentum, symmetry-augmented data: the
   recipe that works at L = 8); `fit="pcd"` with `BernoulliRBM.fit` (PCD-k,
-  Adam); `fit="exact"` (L <= 4 only) with `models.fit_rbm_exact_likelihood`.
+  Adam); `fit="exact"` (L <= 4 only) with `rbm.ising.fit_rbm_exact_likelihood`.
 - `hidden_units_scan`: exact KL(p_T || q) of L = 4 RBMs for several numbers
   of hidden units at each temperature, and the fewest hidden units that
   reach a KL threshold: how the needed capacity grows near T_c.
@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from keras_genmodels.physics import data, exact, lattice, models, sampler
+from keras_genmodels.physics import analysis, data, exact, lattice, sampler
 
 SCAN_OBSERVABLES = ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
 
@@ -63,11 +63,12 @@ CD_RECIPE = {"k": 10, "epochs": 60, "batch_size": 100, "learning_rate": 0.1, "mo
 
 def _fit_rbm_cd(spins, n_hidden, seed, **recipe):
     from keras_genmodels.rbm import BernoulliRBM
+    from keras_genmodels.rbm.ising import fit_rbm_ising
 
     r = {**CD_RECIPE, **{k: v for k, v in recipe.items() if v is not None}}
     L = spins.shape[1]
     rbm = BernoulliRBM(L * L, n_hidden, k=r["k"], seed=seed)
-    models.fit_rbm_ising(
+    fit_rbm_ising(
         rbm, spins, epochs=r["epochs"], batch_size=r["batch_size"],
         learning_rate=r["learning_rate"], momentum=r["momentum"], seed=seed,
     )
@@ -107,7 +108,7 @@ def rbm_temperature_scan(
         n_train: Monte Carlo training configurations per T. Defaults to `20000`.
         n_model_samples: RBM samples (independent Gibbs chains) per T.
             Defaults to `10000`.
-        fit: "cd" (`models.fit_rbm_ising`: CD-k, SGD with momentum and
+        fit: "cd" (`rbm.ising.fit_rbm_ising`: CD-k, SGD with momentum and
             symmetry augmentation; defaults in `CD_RECIPE`), "pcd"
             (`BernoulliRBM.fit`, PCD-10, Adam with a cosine-decayed learning
             rate) or "exact". Defaults to "pcd".
@@ -120,7 +121,7 @@ def rbm_temperature_scan(
             (`rbm_from_data`), to check that the sampler has mixed. Defaults
             to `None` (for L > 4).
         kl: for L > 4, estimate KL(p_T || q) per spin on held-out Monte Carlo
-            samples (`models.rbm_kl_estimate`). Defaults to `None` (for L > 4).
+            samples (`analysis.rbm_kl_estimate`). Defaults to `None` (for L > 4).
         seed: int. Defaults to `0`.
         cache_dir: for the Monte Carlo data. Defaults to `None`.
 
@@ -142,9 +143,10 @@ def rbm_temperature_scan(
         x = ((spins + 1) // 2).reshape(len(spins), -1).astype("float32")
         if fit == "exact":
             from keras_genmodels.rbm import BernoulliRBM
+            from keras_genmodels.rbm.ising import fit_rbm_exact_likelihood
 
             rbm = BernoulliRBM(L * L, n_hidden, seed=seed)
-            models.fit_rbm_exact_likelihood(
+            fit_rbm_exact_likelihood(
                 rbm, spins, steps=steps, learning_rate=learning_rate or 0.2
             )
         elif fit == "pcd":
@@ -159,12 +161,12 @@ def rbm_temperature_scan(
         train_seconds = time.perf_counter() - start
         held_out = sampler.sample_ising(L, T, n_model_samples, seed=seed + 1)
         mc = held_out.observables()
-        est = models.sample_observables(rbm, n_model_samples, T, seed=seed + 2, gibbs_steps=gibbs_steps)
+        est = analysis.sample_observables(rbm, n_model_samples, T, seed=seed + 2, gibbs_steps=gibbs_steps)
         row = {"temperature": float(T), "mc": _pairs(mc), "rbm": _pairs(est)}
         if from_data:
             start_states = (held_out.spins + 1) // 2
             row["rbm_from_data"] = _pairs(
-                models.sample_observables(
+                analysis.sample_observables(
                     rbm, n_model_samples, T, seed=seed + 3, gibbs_steps=gibbs_steps,
                     initial=start_states,
                 )
@@ -173,9 +175,9 @@ def rbm_temperature_scan(
             ex = exact.exact_observables(L, T)
             row["exact"] = {k: float(ex[k]) for k in SCAN_OBSERVABLES}
             row["rbm_exact"] = {
-                k: float(v) for k, v in models.rbm_exact_observables(rbm, T).items() if k in SCAN_OBSERVABLES
+                k: float(v) for k, v in analysis.rbm_exact_observables(rbm, T).items() if k in SCAN_OBSERVABLES
             }
-            row["kl"] = models.rbm_exact_kl(rbm, T)
+            row["kl"] = analysis.rbm_exact_kl(rbm, T)
         elif kl:
             row.update(_kl_per_spin(rbm, held_out.spins, T, seed))
         row["train_seconds"] = train_seconds
@@ -187,7 +189,7 @@ def rbm_temperature_scan(
 def _kl_per_spin(rbm, spins, T, seed):
     from keras_genmodels.rbm import default_ais_schedule
 
-    est = models.rbm_kl_estimate(
+    est = analysis.rbm_kl_estimate(
         rbm, spins, T, betas=default_ais_schedule(0.3), n_chains=200, seed=seed
     )
     n = spins.shape[1] ** 2
@@ -212,11 +214,11 @@ def hidden_units_scan_sampled(
     """Accuracy of CD-trained RBMs vs hidden units and temperature, any L.
 
     For each T: `n_train` Monte Carlo configurations, one RBM per number of
-    hidden units trained by `models.fit_rbm_ising` (`CD_RECIPE`, overridable
+    hidden units trained by `rbm.ising.fit_rbm_ising` (`CD_RECIPE`, overridable
     by `recipe`: k, epochs, batch_size, learning_rate, momentum); then the
     relative error (RBM samples / Monte Carlo - 1) of e, <|m|>, c and chi, and
     KL(p_T || q) per spin on held-out Monte Carlo samples
-    (`models.rbm_kl_estimate`: Kaufman's log Z_T; log Z_q exact for <= 20
+    (`analysis.rbm_kl_estimate`: Kaufman's log Z_T; log Z_q exact for <= 20
     hidden units, else AIS).
 
     Returns:
@@ -241,7 +243,7 @@ def hidden_units_scan_sampled(
         for j, h in enumerate(hidden_sizes):
             start = time.perf_counter()
             rbm = _fit_rbm_cd(train.at(T), h, seed, **recipe)
-            est = models.sample_observables(rbm, n_model_samples, T, seed=seed + 2, gibbs_steps=gibbs_steps)
+            est = analysis.sample_observables(rbm, n_model_samples, T, seed=seed + 2, gibbs_steps=gibbs_steps)
             for k in SCAN_OBSERVABLES:
                 # (a ± σ_a) / (b ± σ_b) - 1, error sqrt(σ_a² + (a/b)² σ_b²) / |b|.
                 a, b = np.float64(est[k].value), np.float64(mc[k].value)
@@ -280,6 +282,7 @@ def hidden_units_scan(
         `kl_threshold` (NaN if none).
     """
     from keras_genmodels.rbm import BernoulliRBM
+    from keras_genmodels.rbm.ising import fit_rbm_exact_likelihood
 
     temps = lattice.check_temperatures(temperatures)
     kl = np.full((len(temps), len(hidden_sizes)), np.nan)
@@ -287,8 +290,8 @@ def hidden_units_scan(
         spins = sampler.sample_ising(4, T, n_train, seed=seed).spins
         for j, h in enumerate(hidden_sizes):
             rbm = BernoulliRBM(16, int(h), seed=seed)
-            models.fit_rbm_exact_likelihood(rbm, spins, steps=steps, learning_rate=learning_rate)
-            kl[i, j] = models.rbm_exact_kl(rbm, T)
+            fit_rbm_exact_likelihood(rbm, spins, steps=steps, learning_rate=learning_rate)
+            kl[i, j] = analysis.rbm_exact_kl(rbm, T)
     needed = np.array(
         [
             next((float(h) for h, k in zip(hidden_sizes, row) if k < kl_threshold), np.nan)
@@ -319,8 +322,8 @@ def vae_scan(
 
     Returns:
         A dict: `vae`, `data` (`IsingData`), `latent` (from
-        `models.vae_latent_vs_magnetization`), `reconstruction` (from
-        `models.vae_reconstruction_vs_temperature`), `history`.
+        `analysis.vae_latent_vs_magnetization`), `reconstruction` (from
+        `analysis.vae_reconstruction_vs_temperature`), `history`.
     """
     import keras
 
@@ -340,8 +343,8 @@ def vae_scan(
     return {
         "vae": vae,
         "data": d,
-        "latent": models.vae_latent_vs_magnetization(vae, d.spins),
-        "reconstruction": models.vae_reconstruction_vs_temperature(vae, d.spins, d.temperatures),
+        "latent": analysis.vae_latent_vs_magnetization(vae, d.spins),
+        "reconstruction": analysis.vae_reconstruction_vs_temperature(vae, d.spins, d.temperatures),
         "history": history.history,
     }
 

@@ -31,7 +31,7 @@ def test_symmetry_augment_preserves_the_energy_and_covers_the_symmetry_group():
 
 
 def _augment_before_the_table(x, seed, encoding="spin"):
-    """The augmentation of physics/models.py before the group had one table (a reference)."""
+    """The augmentation used before the group had one table (`symmetry_augment`): a reference."""
     rng = np.random.default_rng(seed)
     n, L = x.shape[0], x.shape[1]
     rows = np.arange(L)

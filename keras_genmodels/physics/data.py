@@ -19,7 +19,9 @@ With `augment=True` each example is mapped, anew each epoch, by a uniformly
 random element of the symmetry group of the Ising Hamiltonian
 (`symmetry`: a periodic translation, one of the 8 rotations/reflections of
 the square, and the global spin flip s -> -s); these leave E(s) and |M(s)|,
-hence the Boltzmann distribution, unchanged.
+hence the Boltzmann distribution, unchanged. The pipeline runs with tf.data's
+autotuning off (`keras_genmodels._arrays.data_options`): in-memory arrays need
+no tuning, and its model thread stalls the start of epochs on a CPU.
 
 Cache folder: the `cache_dir` argument, else `$KERAS_GENMODELS_DATA_DIR/ising`,
 else `$XDG_CACHE_HOME/keras_genmodels/ising` (`~/.cache/...`).
@@ -35,6 +37,7 @@ import zlib
 
 import numpy as np
 
+from keras_genmodels._arrays import data_options
 from keras_genmodels._validation import check_choice, check_positive_int
 from keras_genmodels.physics import lattice, sampler, symmetry
 
@@ -257,7 +260,8 @@ def load(
 
     Pipeline: `generate` (or the cache) -> float32 in the chosen encoding ->
     shuffle (full buffer, anew each epoch) -> repeat -> batch -> a random
-    symmetry per example if `augment` -> prefetch.
+    symmetry per example if `augment` -> prefetch, autotuning off
+    (`data_options`).
 
     Args:
         L, temperatures, n_per_temperature, seed, method, cache_dir,
@@ -327,4 +331,4 @@ def load(
         ds = ds.map(lambda a, t: (tf.reshape(a, (-1, n_sites)), t))
     if not with_labels:
         ds = ds.map(lambda a, t: a)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ds.prefetch(2).with_options(data_options())

@@ -113,6 +113,16 @@ def test_augmentation_draws_every_group_element_uniformly(tmp_path):
     assert np.mean(np.any(seen[0] != seen[1], axis=(1, 2))) > 0.9
 
 
+def test_pipeline_runs_without_autotuning(tmp_path):
+    # tf.data's autotuning model thread stalls the start of epochs on a CPU
+    # (keras_genmodels._arrays): off, as in the package's other pipelines.
+    for augment in (False, True):
+        ds = data.load(4, [2.0], 10, augment=augment, batch_size=4, cache_dir=tmp_path)
+        options = ds.options()
+        assert options.autotune.enabled is False
+        assert options.deterministic is True
+
+
 def test_temperature_grid():
     grid = data.temperature_grid(11, 1.0, 3.5)
     assert grid.size == 11 and grid[0] == 1.0 and grid[-1] == 3.5

@@ -38,7 +38,7 @@ import zlib
 import numpy as np
 
 from keras_genmodels._arrays import data_options
-from keras_genmodels._validation import check_choice, check_positive_int
+from keras_genmodels._validation import check_choice, check_positive_int, check_seed
 from keras_genmodels.physics import lattice, sampler, symmetry
 
 FORMAT_VERSION = 1
@@ -124,12 +124,6 @@ def _temperature_seed(seed, L, T):
     return np.random.SeedSequence([int(seed), int(L), int(round(T * 1e6))])
 
 
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be an int >= 0. Received: seed={seed!r}")
-    return int(seed)
-
-
 def _atomic_savez(path, **arrays):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -161,7 +155,7 @@ def generate(
         L: lattice size >= 2.
         temperatures: the grid, a sequence of T > 0.
         n_per_temperature: int >= 1, configurations per temperature.
-        seed: int >= 0. Defaults to `0`.
+        seed: int in [0, 2**63 - 2]. Defaults to `0`.
         method: `sample_ising`'s method. Defaults to "auto".
         cache_dir: cache folder. Defaults to `None` (`default_cache_dir()`).
         use_cache: read and write the cache. Defaults to `True`.
@@ -173,7 +167,7 @@ def generate(
     L = lattice.check_lattice_size(L)
     temps = lattice.check_temperatures(temperatures)
     n = lattice.check_n_samples(n_per_temperature, "n_per_temperature")
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed, allow_none=False, non_negative=True)
     check_choice("method", method, sampler.METHODS)
     path = None
     if use_cache:

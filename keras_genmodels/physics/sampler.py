@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from keras_genmodels._validation import check_choice, check_positive_int
+from keras_genmodels._validation import check_choice, check_positive_int, check_seed
 from keras_genmodels.physics import lattice, multispin, observables, wolff
 from keras_genmodels.sampling import (
     ChainInfo,
@@ -116,7 +116,9 @@ def initial_spins(L, temperature, n_replicas, initial="auto", seed=None):
     temperature = lattice.check_temperature(temperature)
     n_replicas = check_positive_int("n_replicas", n_replicas)
     generator = isinstance(seed, (np.random.Generator, np.random.BitGenerator))
-    rng = np.random.default_rng(seed if generator else _check_seed(seed))
+    if not generator:
+        seed = check_seed("seed", seed, non_negative=True, allow_seed_sequence=True)
+    rng = np.random.default_rng(seed)
     if isinstance(initial, str):
         check_choice("initial", initial, ("auto", "cold", "hot"))
         if initial == "auto":
@@ -132,18 +134,6 @@ def initial_spins(L, temperature, n_replicas, initial="auto", seed=None):
             f"Received: shape={s.shape}"
         )
     return s.copy()
-
-
-def _check_seed(seed):
-    """`seed` if it is None, an int >= 0 or a `np.random.SeedSequence`."""
-    if seed is None or isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(
-            "`seed` must be None, an int >= 0 or a np.random.SeedSequence. "
-            f"Received: seed={seed!r}"
-        )
-    return int(seed)
 
 
 def _measure(spins):
@@ -186,7 +176,7 @@ def sample_ising(
         thin: steps between samples of a chain, or "auto". Defaults to "auto".
         initial: "auto", "cold", "hot" or (n_replicas, L, L) spins.
             Defaults to "auto".
-        seed: int, `None` or a `np.random.SeedSequence`; the same seed gives
+        seed: `None`, an int >= 0 or a `np.random.SeedSequence`; the same seed gives
             the same samples (whatever `n_threads`). Defaults to `None`.
         n_threads: threads of the multispin backend. Defaults to `None`
             (the number of CPUs).
@@ -226,7 +216,7 @@ def sample_ising(
         else:
             n_replicas = min(512, n_samples)
     n_replicas = check_positive_int("n_replicas", n_replicas)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed, non_negative=True, allow_seed_sequence=True)
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     init_seed, kernel_seed = seq.spawn(2)
     s0 = initial_spins(L, T, n_replicas, initial, seed=init_seed)

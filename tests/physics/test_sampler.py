@@ -140,6 +140,8 @@ def test_auto_method_and_encodings():
         (dict(L=4, temperature=2.0, n_samples=10, n_replicas=2, initial=np.ones((3, 4, 4))), "one configuration per replica"),
         (dict(L=4, temperature=2.0, n_samples=10, burnin=5),
          "Unknown keyword argument of `sample_ising`: 'burnin' \\(did you mean 'burn_in'\\?\\).*Received: burnin=5"),
+        (dict(L=4, temperature=2.0, n_samples=10, seed=2**64),
+         "`seed` must be None, an int in \\[0, 2\\*\\*63 - 2\\] or a np.random.SeedSequence"),
     ],
 )
 def test_bad_input(kwargs, message):

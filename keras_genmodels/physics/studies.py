@@ -1,22 +1,30 @@
-"""The issue's experiments, as functions (used by the notebook and the docs).
+"""Does a generative model learn the 2D Ising model? The scans, as functions and a CLI.
+
+Each study trains models on Monte Carlo configurations and compares what they
+learned with Monte Carlo and, where the lattice is small enough (L <= 4),
+with exact enumeration (used by `notebooks/ising_physics.ipynb` and the
+figures of `docs/physics.md`):
 
 - `rbm_temperature_scan`: at each temperature, Monte Carlo data, an RBM
   trained on them, and the observables of the RBM's samples next to those of
   Monte Carlo (and the exact values for L <= 4; for L <= 4 also the exact KL).
   `fit="cd"` trains with `rbm.ising.fit_rbm_ising` (CD-k through
   `BernoulliRBM.fit`, SGD with momentum, symmetry-augmented data: the
-  recipe that works at L = 8); `fit="pcd"` with `BernoulliRBM.fit` (PCD-k,
-  Adam); `fit="exact"` (L <= 4 only) with `rbm.ising.fit_rbm_exact_likelihood`.
-- `hidden_units_scan`: exact KL(p_T || q) of L = 4 RBMs for several numbers
-  of hidden units at each temperature, and the fewest hidden units that
-  reach a KL threshold: how the needed capacity grows near T_c.
-- `hidden_units_scan_sampled`: the same question for any L (8): relative
-  errors of the sampled e, <|m|>, c, chi against Monte Carlo and
+  recipe that works at L = 8, `CD_RECIPE`); `fit="pcd"` with
+  `BernoulliRBM.fit` (PCD-k, Adam); `fit="exact"` (L <= 4 only) with
+  `rbm.ising.fit_rbm_exact_likelihood`.
+- `hidden_units_scan`: exact KL(p_T || q) of L = 4 RBMs (exact-likelihood
+  fits) for several numbers of hidden units at each temperature, and the
+  fewest hidden units that reach a KL threshold: how the needed capacity
+  grows near T_c (Torlai & Melko 2016, arXiv:1606.02718).
+- `hidden_units_scan_sampled`: the same question for any L (8), with CD:
+  relative errors of the sampled e, <|m|>, c, chi against Monte Carlo and
   KL(p_T || q) per spin (Kaufman's log Z_T, exact or AIS log Z_q), for
   each number of hidden units and temperature.
 - `monte_carlo_check`: every Monte Carlo method against exact enumeration.
 - `vae_scan`: a VAE trained on configurations from the whole temperature
-  grid; its latent means against m and its reconstruction loss against T.
+  grid; its latent means against m and its reconstruction loss against T
+  (Wetzel 2017, arXiv:1703.02435).
 
 Command line (prints a JSON summary):
 
@@ -25,6 +33,12 @@ Command line (prints a JSON summary):
     python -m keras_genmodels.physics.studies hidden --steps 2000
     python -m keras_genmodels.physics.studies hidden --L 8 --hidden 4 8 16 32 64
     python -m keras_genmodels.physics.studies vae --L 16
+
+Each flag applies where it says: at L = 4, `hidden` runs the exact-likelihood
+scan (`--steps`, `--learning-rate`, `--n-train`), at L > 4 the CD scan
+(`--epochs`, `--k`, `--batch-size`, `--learning-rate`, `--momentum`,
+`--n-train`, `--n-model-samples`, `--gibbs-steps`); a flag given where it does
+not apply is refused rather than ignored.
 """
 
 import argparse
@@ -114,8 +128,12 @@ def rbm_temperature_scan(
             rate) or "exact". Defaults to "pcd".
         epochs: CD/PCD epochs. Defaults to `None` (60).
         steps: exact-likelihood steps. Defaults to `2000`.
-        learning_rate: Defaults to `None` (0.2 for CD, 1e-2 for PCD, 0.2 for exact).
-        k, batch_size, momentum: CD only. Defaults to `None` (`CD_RECIPE`).
+        learning_rate: Defaults to `None`: `CD_RECIPE["learning_rate"]` (0.1)
+            for CD, 1e-2 (Adam) for PCD, 0.2 (Adam) for exact.
+        k: CD-k / PCD-k Gibbs steps. Defaults to `None` (10 for both,
+            `CD_RECIPE["k"]` for CD).
+        batch_size: CD/PCD batch size. Defaults to `None` (100 for both).
+        momentum: SGD momentum, CD only. Defaults to `None` (`CD_RECIPE`, 0.9).
         gibbs_steps: sweeps of each RBM sampling chain. Defaults to `500`.
         from_data: also run chains started at Monte Carlo configurations
             (`rbm_from_data`), to check that the sampler has mixed. Defaults
@@ -146,11 +164,12 @@ def rbm_temperature_scan(
             from keras_genmodels.rbm.ising import fit_rbm_exact_likelihood
 
             rbm = BernoulliRBM(L * L, n_hidden, seed=seed)
-            fit_rbm_exact_likelihood(
-                rbm, spins, steps=steps, learning_rate=learning_rate or 0.2
-            )
+            fit_rbm_exact_likelihood(rbm, spins, steps=steps, learning_rate=learning_rate or 0.2)
         elif fit == "pcd":
-            rbm = _fit_rbm_pcd(x, n_hidden, epochs or 60, seed, learning_rate or 1e-2)
+            rbm = _fit_rbm_pcd(
+                x, n_hidden, epochs or 60, seed, learning_rate or 1e-2,
+                batch_size=batch_size or 100, k=k or 10,
+            )
         elif fit == "cd":
             rbm = _fit_rbm_cd(
                 spins, n_hidden, seed, k=k, epochs=epochs, batch_size=batch_size,
@@ -276,6 +295,22 @@ def hidden_units_scan(
 ):
     """Exact KL of L = 4 RBMs vs hidden units and temperature.
 
+    For each T: `n_train` Monte Carlo configurations; for each number of
+    hidden units H, a `BernoulliRBM(16, H)` fitted by
+    `rbm.ising.fit_rbm_exact_likelihood` (full-batch Adam, exact negative
+    phase) and its exact KL(p_T || q) = sum_s p_T(s) (log p_T(s) - log q(s))
+    (`analysis.rbm_exact_kl`).
+
+    Args:
+        temperatures: the grid.
+        hidden_sizes: numbers of hidden units. Defaults to `(2, 4, 8, 16)`.
+        n_train: Monte Carlo configurations per T. Defaults to `200_000`.
+        steps: full-batch Adam steps of each fit. Defaults to `2000`.
+        learning_rate: Adam's initial (cosine-decayed) learning rate.
+            Defaults to `0.2`.
+        kl_threshold: the KL (nats) for `needed`. Defaults to `0.01`.
+        seed: int. Defaults to `0`.
+
     Returns:
         A dict: `temperatures`, `hidden_sizes`, `kl` (n_T, n_H) in nats, and
         `needed` (n_T,): the fewest hidden units in the grid with KL below
@@ -392,63 +427,147 @@ def _jsonable(x):
     return x
 
 
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _refuse(parser, args, names, applies_to):
+    """`parser.error` naming each of `names` given on the command line (not None)."""
+    given = [n for n in names if getattr(args, n) is not None]
+    if given:
+        flags = ", ".join(_flag(n) for n in given)
+        received = " ".join(f"{_flag(n)} {getattr(args, n)}" for n in given)
+        parser.error(
+            f"{flags} {'applies' if len(given) == 1 else 'apply'} to {applies_to} only. "
+            f"Received: {received}"
+        )
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+# Flags of the CD scan of `hidden` (L > 4) and of the exact scan (L = 4).
+_HIDDEN_CD_ONLY = ("epochs", "k", "batch_size", "momentum", "n_model_samples", "gibbs_steps")
+_HIDDEN_EXACT_ONLY = ("steps",)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Issue 4's RBM/VAE experiments on Ising data.")
+    """The command line: `python -m keras_genmodels.physics.studies {rbm,hidden,check,vae} ...`."""
+    parser = argparse.ArgumentParser(
+        description="Does a generative model learn the 2D Ising model? RBMs and VAEs trained on "
+        "Monte Carlo configurations, compared with Monte Carlo and exact enumeration."
+    )
     sub = parser.add_subparsers(dest="study", required=True)
+    temps = [1.5, 2.0, lattice.T_C, 2.5, 3.0]
+    cd = CD_RECIPE
+
     rbm = sub.add_parser("rbm", help="RBM observables vs Monte Carlo across temperatures")
-    rbm.add_argument("--L", type=int, default=8)
-    rbm.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.0, lattice.T_C, 2.5, 3.0])
-    rbm.add_argument("--n-hidden", type=int, default=64)
-    rbm.add_argument("--fit", choices=["cd", "pcd", "exact"], default="cd")
-    rbm.add_argument("--n-train", type=int, default=20000)
-    rbm.add_argument("--n-model-samples", type=int, default=10000)
-    rbm.add_argument("--gibbs-steps", type=int, default=None, help="default 500 for L <= 4, else 1000")
-    hid = sub.add_parser("hidden", help="RBM accuracy vs hidden units and T (exact KL at L = 4)")
-    hid.add_argument("--L", type=int, default=4)
-    hid.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.0, lattice.T_C, 2.5, 3.0])
+    rbm.add_argument("--L", type=int, default=8, help="lattice size (default %(default)s)")
+    rbm.add_argument("--temperatures", type=float, nargs="+", default=temps,
+                     help="default %(default)s")
+    rbm.add_argument("--n-hidden", type=int, default=64, help="hidden units (default %(default)s)")
+    rbm.add_argument("--fit", choices=["cd", "pcd", "exact"], default="cd",
+                     help="CD-k with SGD (CD_RECIPE), PCD-k with Adam, or the exact likelihood "
+                     "(L <= 4) (default %(default)s)")
+    rbm.add_argument("--n-train", type=int, default=20000,
+                     help="Monte Carlo training configurations per T (default %(default)s)")
+    rbm.add_argument("--n-model-samples", type=int, default=10000,
+                     help="RBM samples per T (default %(default)s)")
+    rbm.add_argument("--gibbs-steps", type=int, default=None,
+                     help="sweeps of each RBM sampling chain (default 500 for L <= 4, else 1000)")
+    rbm.add_argument("--steps", type=int, default=None,
+                     help="full-batch Adam steps, --fit exact only (default 2000)")
+    rbm.add_argument("--epochs", type=int, default=None,
+                     help=f"epochs, --fit cd or pcd only (default {cd['epochs']})")
+    rbm.add_argument("--k", type=int, default=None,
+                     help=f"Gibbs steps of CD-k / PCD-k, --fit cd or pcd only (default {cd['k']})")
+    rbm.add_argument("--batch-size", type=int, default=None,
+                     help=f"--fit cd or pcd only (default {cd['batch_size']})")
+    rbm.add_argument("--learning-rate", type=float, default=None,
+                     help=f"default {cd['learning_rate']} (SGD, CD_RECIPE) for --fit cd, "
+                     "0.01 (Adam) for pcd, 0.2 (Adam) for exact")
+    rbm.add_argument("--momentum", type=float, default=None,
+                     help=f"SGD momentum, --fit cd only (default {cd['momentum']})")
+
+    hid = sub.add_parser(
+        "hidden",
+        help="RBM accuracy vs hidden units and T: exact-likelihood fits and exact KL at L = 4, "
+        "CD fits and sampled observables at L > 4",
+    )
+    hid.add_argument("--L", type=int, default=4,
+                     help="4: the exact scan; > 4: the CD scan (default %(default)s)")
+    hid.add_argument("--temperatures", type=float, nargs="+", default=temps,
+                     help="default %(default)s")
     hid.add_argument("--hidden", type=int, nargs="+", default=None,
-                     help="default 2 4 8 16 at L = 4, 4 8 16 32 64 otherwise")
-    hid.add_argument("--steps", type=int, default=2000, help="exact-likelihood steps (L = 4)")
+                     help="numbers of hidden units (default 2 4 8 16 at L = 4, 4 8 16 32 64 otherwise)")
     hid.add_argument("--n-train", type=int, default=None,
-                     help="default 200000 at L = 4 (exact fit), 20000 otherwise (CD)")
-    hid.add_argument("--n-model-samples", type=int, default=5000)
-    hid.add_argument("--gibbs-steps", type=int, default=500)
-    for p in (rbm, hid):
-        p.add_argument("--epochs", type=int, default=None, help="CD/PCD epochs (default 60)")
-        p.add_argument("--k", type=int, default=None, help=f"CD-k (default {CD_RECIPE['k']})")
-        p.add_argument("--batch-size", type=int, default=None)
-        p.add_argument("--learning-rate", type=float, default=None)
-        p.add_argument("--momentum", type=float, default=None)
+                     help="Monte Carlo training configurations per T (default 200000 at L = 4, "
+                     "20000 at L > 4)")
+    hid.add_argument("--learning-rate", type=float, default=None,
+                     help="default 0.2 (Adam) for the exact scan at L = 4, "
+                     f"{cd['learning_rate']} (SGD, CD_RECIPE) for the CD scan at L > 4")
+    hid.add_argument("--steps", type=int, default=None,
+                     help="full-batch Adam steps, exact scan (L = 4) only (default 2000)")
+    hid.add_argument("--epochs", type=int, default=None,
+                     help=f"CD scan (L > 4) only (default {cd['epochs']})")
+    hid.add_argument("--k", type=int, default=None,
+                     help=f"Gibbs steps of CD-k, CD scan (L > 4) only (default {cd['k']})")
+    hid.add_argument("--batch-size", type=int, default=None,
+                     help=f"CD scan (L > 4) only (default {cd['batch_size']})")
+    hid.add_argument("--momentum", type=float, default=None,
+                     help=f"SGD momentum, CD scan (L > 4) only (default {cd['momentum']})")
+    hid.add_argument("--n-model-samples", type=int, default=None,
+                     help="RBM samples per T and size, CD scan (L > 4) only (default 5000)")
+    hid.add_argument("--gibbs-steps", type=int, default=None,
+                     help="sweeps of each RBM sampling chain, CD scan (L > 4) only (default 500)")
+
     chk = sub.add_parser("check", help="Monte Carlo vs exact enumeration at L = 4")
-    chk.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.269, 3.0])
-    chk.add_argument("--n", type=int, default=100_000)
+    chk.add_argument("--temperatures", type=float, nargs="+", default=[1.5, 2.269, 3.0],
+                     help="default %(default)s")
+    chk.add_argument("--n", type=int, default=100_000,
+                     help="samples per method and temperature (default %(default)s)")
     vae = sub.add_parser("vae", help="VAE latent vs m and reconstruction vs T")
-    vae.add_argument("--L", type=int, default=16)
-    vae.add_argument("--n", type=int, default=1000)
-    vae.add_argument("--epochs", type=int, default=30)
+    vae.add_argument("--L", type=int, default=16, help="lattice size (default %(default)s)")
+    vae.add_argument("--n", type=int, default=1000,
+                     help="configurations per temperature (default %(default)s)")
+    vae.add_argument("--epochs", type=int, default=30, help="default %(default)s")
     for p in (rbm, hid, chk, vae):
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=int, default=0, help="default %(default)s")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.study == "rbm":
+        if args.fit == "exact":
+            _refuse(rbm, args, ("epochs", "k", "batch_size", "momentum"),
+                    "the CD and PCD fits (--fit cd or pcd)")
+        else:
+            _refuse(rbm, args, ("steps",), "the exact fit (--fit exact)")
+        if args.fit == "pcd":
+            _refuse(rbm, args, ("momentum",), "the CD fit (--fit cd)")
         out = rbm_temperature_scan(
             args.L, args.temperatures, n_hidden=args.n_hidden, fit=args.fit, epochs=args.epochs,
-            n_train=args.n_train, n_model_samples=args.n_model_samples, seed=args.seed,
-            k=args.k, batch_size=args.batch_size, learning_rate=args.learning_rate,
-            momentum=args.momentum, gibbs_steps=args.gibbs_steps or (500 if args.L <= 4 else 1000),
+            steps=_or(args.steps, 2000), n_train=args.n_train,
+            n_model_samples=args.n_model_samples, seed=args.seed, k=args.k,
+            batch_size=args.batch_size, learning_rate=args.learning_rate, momentum=args.momentum,
+            gibbs_steps=_or(args.gibbs_steps, 500 if args.L <= exact.MAX_EXACT_L else 1000),
         )
     elif args.study == "check":
         out = monte_carlo_check(args.temperatures, args.n, seed=args.seed)
     elif args.study == "hidden" and args.L <= exact.MAX_EXACT_L:
         if args.L != 4:
-            parser.error(f"the exact hidden-units scan is for L = 4. Received: --L {args.L}")
-        out = hidden_units_scan(args.temperatures, args.hidden or [2, 4, 8, 16], steps=args.steps,
-                                n_train=args.n_train or 200_000, seed=args.seed)
+            hid.error(f"the exact hidden-units scan is for L = 4. Received: --L {args.L}")
+        _refuse(hid, args, _HIDDEN_CD_ONLY, "the CD scan (L > 4)")
+        out = hidden_units_scan(
+            args.temperatures, args.hidden or [2, 4, 8, 16], n_train=_or(args.n_train, 200_000),
+            steps=_or(args.steps, 2000), learning_rate=_or(args.learning_rate, 0.2),
+            seed=args.seed,
+        )
     elif args.study == "hidden":
+        _refuse(hid, args, _HIDDEN_EXACT_ONLY, "the exact scan (L = 4)")
         out = hidden_units_scan_sampled(
             args.L, args.temperatures, args.hidden or [4, 8, 16, 32, 64],
-            n_train=args.n_train or 20000, n_model_samples=args.n_model_samples,
-            gibbs_steps=args.gibbs_steps, seed=args.seed, k=args.k, epochs=args.epochs,
+            n_train=_or(args.n_train, 20000), n_model_samples=_or(args.n_model_samples, 5000),
+            gibbs_steps=_or(args.gibbs_steps, 500), seed=args.seed, k=args.k, epochs=args.epochs,
             batch_size=args.batch_size, learning_rate=args.learning_rate, momentum=args.momentum,
         )
     else:

@@ -8,7 +8,7 @@ import pytest
 from keras_genmodels.physics import exact, lattice, multispin, sampler, wolff
 from keras_genmodels.sampling import MetropolisHastings
 
-# The temperatures: below, at and above T_c.
+# Below, at and above T_c.
 TEMPERATURES = (1.5, 2.269, 3.0)
 ENGINES = (("metropolis", "multispin"), ("metropolis", "numpy"), ("wolff", "auto"))
 

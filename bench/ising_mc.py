@@ -5,8 +5,9 @@
 
 Metropolis: the checkerboard update of `keras_genmodels.physics`, multi-spin
 coded (64 replicas per uint64 word; `backend="multispin"`), and the plain
-NumPy engine (`backend="numpy"`: the general `MetropolisHastings` sampler with
-the Ising ΔE and the checkerboard groups), at T = T_c. An attempt is one
+NumPy engine (`backend="numpy"`: the general
+`keras_genmodels.sampling.MetropolisHastings` sampler with the Ising ΔE and
+the checkerboard groups), at T = T_c. An attempt is one
 proposed single-spin flip: L^2 x replicas x sweeps per run.
 
 Wolff: cluster flips per second (one flip = one cluster grown and flipped in
@@ -23,7 +24,8 @@ import time
 
 import numpy as np
 
-from keras_genmodels.physics import lattice, mcmc, multispin, wolff
+from keras_genmodels.physics import lattice, multispin, wolff
+from keras_genmodels.sampling import MetropolisHastings
 
 
 def _load():
@@ -53,7 +55,7 @@ def bench_multispin(L, replicas, sweeps, threads, repeats):
 
 
 def bench_numpy(L, replicas, sweeps, repeats):
-    mh = mcmc.MetropolisHastings(
+    mh = MetropolisHastings(
         lattice.energy_binary_flat(L),
         L * L,
         temperature=lattice.T_C,

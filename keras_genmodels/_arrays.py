@@ -27,7 +27,19 @@ def _tensorflow():
     return tf
 
 
-def _options():
+def data_options():
+    """The `tf.data.Options` of this package's pipelines: autotuning off, deterministic.
+
+    tf.data's autotuning model thread can make the destruction of an
+    iterator wait for up to its (growing) optimisation period: seconds of
+    idle time at the start of each epoch on a CPU (module docstring). The
+    pipelines of in-memory data here need no tuning; apply these options with
+    `dataset.with_options(data_options())`.
+
+    Returns:
+        A `tf.data.Options` with `autotune.enabled = False` and
+        `deterministic = True`.
+    """
     tf = _tensorflow()
     options = tf.data.Options()
     options.autotune.enabled = False
@@ -85,7 +97,7 @@ def row_chunks(x, chunk_rows, shuffle=True, seed=0):
         A `tf.data.Dataset` of `(int32 (n,), x)` pairs, its cardinality set,
         autotuning off.
     """
-    return _index_chunks(x, chunk_rows, shuffle, seed).prefetch(1).with_options(_options())
+    return _index_chunks(x, chunk_rows, shuffle, seed).prefetch(1).with_options(data_options())
 
 
 def batches(x, batch_size, shuffle=True, seed=0):
@@ -108,7 +120,7 @@ def batches(x, batch_size, shuffle=True, seed=0):
     dataset = _index_chunks(x, batch_size, shuffle, seed).map(
         lambda rows, data: tf.gather(data, rows), num_parallel_calls=2, deterministic=True
     )
-    return dataset.prefetch(2).with_options(_options())
+    return dataset.prefetch(2).with_options(data_options())
 
 
 def split_for_validation(x, validation_split):

@@ -34,7 +34,7 @@ Metrics (all in nats):
 - Ising models (L = 4, 2^16 states, enumerated exactly; training data from
   `physics.sample_ising` at T = 1.8, T_c and 3.0): KL(p_T || q) against the
   exact Boltzmann distribution p_T, exact for the RBM (exact log Z, through
-  `physics.models`) and an upper-bound estimate for the VAE (log q(s) >= L_K(s));
+  `physics.analysis`) and an upper-bound estimate for the VAE (log q(s) >= L_K(s));
   thermodynamic observables of the model (from its distribution over all
   states, and from its samples with jackknife errors) beside the exact ones.
 
@@ -147,7 +147,7 @@ for _key, _T in ISING_TEMPERATURES.items():
         # More samples than the VAEs: at T_c (2000 steps) 50,000 gave KL 0.0064, 200,000 0.0021.
         "data": dict(_ising_data, n_train=200000),
         "model": {"n_hidden": 32},
-        # physics.models.fit_rbm_exact_likelihood: full-batch Adam (cosine decay) on the exact
+        # rbm.ising.fit_rbm_exact_likelihood: full-batch Adam (cosine decay) on the exact
         # NLL of the (symmetrised) empirical distribution of the training samples. Block Gibbs
         # (PCD-20, 30 epochs) reached KL = 0.40 nats at T = 1.8 and 0.18 at T_c; 1500 steps at
         # lr 0.02 on 50,000 samples (the first committed presets) 0.11 and 0.04; this recipe
@@ -345,9 +345,9 @@ def compute_check(model, check, local_dir=None):
         values = -model.free_energy(x.reshape(x.shape[0], -1)).astype("float64") - check["log_z"]
         return float(values.mean()), _stderr(values)
     if metric == "exact_kl":
-        from keras_genmodels.physics import models
+        from keras_genmodels.physics import analysis
 
-        return models.rbm_exact_kl(model, check["temperature"]), 0.0
+        return analysis.rbm_exact_kl(model, check["temperature"]), 0.0
     if metric == "kl_estimate":
         states, log_p, _ = ising_exact(check["L"], check["temperature"])
         idx = exact_sample(log_p, check["n"], check["state_seed"])
@@ -556,25 +556,25 @@ def _exact_subset(obs):
 
 
 def _sample_observables(model, temperature, ev):
-    from keras_genmodels.physics import models
+    from keras_genmodels.physics import analysis
 
-    estimates = models.sample_observables(model, ev["sample_size"], temperature, seed=ev["seed"],
-                                          gibbs_steps=ev.get("gibbs_steps", 1000))
+    estimates = analysis.sample_observables(model, ev["sample_size"], temperature, seed=ev["seed"],
+                                            gibbs_steps=ev.get("gibbs_steps", 1000))
     return {k: {"value": e.value, "error": e.error} for k, e in estimates.items()}
 
 
 def _train_ising_rbm(r, local_dir, verbose):
     import keras
 
-    from keras_genmodels.physics import models
-    from keras_genmodels.rbm import BernoulliRBM
+    from keras_genmodels.physics import analysis
+    from keras_genmodels.rbm import BernoulliRBM, fit_rbm_exact_likelihood
 
     d, ev, train = r["data"], r["evaluate"], r["train"]
     x_train, x_test, states, log_p, exact_obs = _ising_common(r)
     keras.utils.set_random_seed(train["seed"])
     model = BernoulliRBM(x_train.shape[1], seed=train["seed"], **r["model"])
     start = time.perf_counter()
-    fit = models.fit_rbm_exact_likelihood(
+    fit = fit_rbm_exact_likelihood(
         model, x_train.reshape(-1, d["L"], d["L"]), steps=train["steps"],
         learning_rate=train["learning_rate"], symmetrize=train["symmetrize"], encoding="binary",
     )
@@ -582,12 +582,12 @@ def _train_ising_rbm(r, local_dir, verbose):
     history = {"nll": fit["nll"], "nll_floor": [fit["nll_floor"]]}
     start = time.perf_counter()
     log_z = model.log_partition_exact()
-    log_q = models.rbm_log_marginal(model)
+    log_q = analysis.rbm_log_marginal(model)
     p, q = np.exp(log_p), np.exp(log_q)
     f_test = model.free_energy(x_test).astype("float64")
     metrics = {
         "log_z_exact": log_z,
-        "kl_exact": models.rbm_exact_kl(model, d["temperature"]),
+        "kl_exact": analysis.rbm_exact_kl(model, d["temperature"]),
         "reverse_kl_exact": float(np.sum(q * (log_q - log_p))),
         "test_examples": len(x_test),
         "test_log_likelihood_exact": float(-f_test.mean() - log_z),
@@ -595,7 +595,7 @@ def _train_ising_rbm(r, local_dir, verbose):
         "train_nll_floor": fit["nll_floor"],
         "data_entropy_exact": float(-np.sum(p * log_p)),
         "observables_exact": _exact_subset(exact_obs),
-        "observables_model_exact": _exact_subset(models.rbm_exact_observables(model, d["temperature"])),
+        "observables_model_exact": _exact_subset(analysis.rbm_exact_observables(model, d["temperature"])),
         "observables_model_samples": _sample_observables(model, d["temperature"], ev),
         "observables_samples_info": f"{ev['sample_size']} chains, {ev['gibbs_steps']} Gibbs sweeps, seed {ev['seed']}",
     }

@@ -4,26 +4,30 @@
   the spin/bit map b = (s + 1) / 2, validation. `T_C = 2 / ln(1 + sqrt 2)`.
 - `exact`: enumeration of the 2^(L*L) states for L <= 4: log Z, p(s),
   <E>, c, <|m|>, chi, Binder cumulant at any T; Kaufman's closed-form log Z.
-- `mcmc`: the general Metropolis-Hastings sampler over binary vectors for a
-  user-given energy; integrated autocorrelation time; the chain driver that
-  chooses burn-in and thinning from the measured τ.
+- `symmetry`: the symmetry group of E (translations x D4 x global flip), as
+  one table of site permutations; random symmetries for data augmentation.
 - `sampler.sample_ising`: checkerboard Metropolis (multi-spin coded, or the
-  general sampler in NumPy) and Wolff clusters, reporting τ, burn-in, thinning.
+  general `keras_genmodels.sampling.MetropolisHastings` in NumPy) and Wolff
+  clusters, run by `sampling.run_chains`, reporting τ, burn-in, thinning.
 - `observables.estimate_observables`: energy, <|m|>, c, chi, U_4 ± jackknife errors.
 - `data`: configurations on a temperature grid, seeded, cached, as `tf.data`.
-- `models`: exact KL and thermodynamics of RBMs on L <= 4, exact-likelihood
-  RBM fitting, samples of RBMs/VAEs, the VAE's latent vs m and loss vs T.
+- `analysis`: the analysis of generative models: exact KL and thermodynamics
+  of RBMs on L <= 4, the (symmetrised) empirical distribution, the KL
+  estimate for any L, model samples and their observables, the VAE's latent
+  vs m and loss vs T. (Training RBMs on Ising data: `keras_genmodels.rbm.ising`.)
+- `studies`: the scans behind `docs/physics.md` and the notebook, as functions
+  and a command line.
 - `IsingObservables`: a Keras callback logging the observables of model
   samples during `fit`.
 """
 
-from keras_genmodels.physics import data, exact, lattice, mcmc, models, observables
+from keras_genmodels.physics import analysis, data, exact, lattice, observables, symmetry
 from keras_genmodels.physics.callbacks import IsingObservables
 from keras_genmodels.physics.exact import exact_observables
 from keras_genmodels.physics.lattice import T_C, binary_to_spins, energy, magnetization, spins_to_binary
-from keras_genmodels.physics.mcmc import MetropolisHastings, integrated_autocorrelation_time
 from keras_genmodels.physics.observables import Estimate, estimate_observables
 from keras_genmodels.physics.sampler import IsingSamples, sample_ising
+from keras_genmodels.sampling import MetropolisHastings, integrated_autocorrelation_time
 
 __all__ = [
     "Estimate",
@@ -31,6 +35,7 @@ __all__ = [
     "IsingSamples",
     "MetropolisHastings",
     "T_C",
+    "analysis",
     "binary_to_spins",
     "data",
     "energy",
@@ -40,9 +45,8 @@ __all__ = [
     "integrated_autocorrelation_time",
     "lattice",
     "magnetization",
-    "mcmc",
-    "models",
     "observables",
     "sample_ising",
     "spins_to_binary",
+    "symmetry",
 ]

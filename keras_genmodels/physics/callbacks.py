@@ -4,14 +4,14 @@ import keras
 import numpy as np
 
 from keras_genmodels._validation import check_positive_int
-from keras_genmodels.physics import exact, lattice, models
+from keras_genmodels.physics import analysis, exact, lattice
 
 
 class IsingObservables(keras.callbacks.Callback):
     """Logs the Ising observables of samples of the model being trained.
 
     Every `every` epochs, draws `n_samples` configurations from the model
-    (`models.model_samples`: block Gibbs chains for an RBM, Bernoulli draws
+    (`analysis.model_samples`: block Gibbs chains for an RBM, Bernoulli draws
     from decoded latents for a VAE), and adds to the epoch's logs (so they
     appear in `History.history`)
 
@@ -69,7 +69,7 @@ class IsingObservables(keras.callbacks.Callback):
 
     def measure(self, epoch=0):
         """The observables of fresh model samples, as a flat dict of floats."""
-        est = models.sample_observables(
+        est = analysis.sample_observables(
             self.model,
             self.n_samples,
             self.temperature,
@@ -89,7 +89,7 @@ class IsingObservables(keras.callbacks.Callback):
             and n_visible is not None
             and n_visible <= exact.MAX_EXACT_L**2
         ):
-            out["ising_kl"] = models.rbm_exact_kl(self.model, self.temperature)
+            out["ising_kl"] = analysis.rbm_exact_kl(self.model, self.temperature)
         return out
 
     def on_epoch_end(self, epoch, logs=None):

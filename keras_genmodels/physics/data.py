@@ -15,10 +15,13 @@ for images: float32 configurations of shape (batch, L, L) (or
 (`"binary"`: b = (s + 1) / 2 in {0, 1}, for Bernoulli models; `"spin"`: ±1),
 and float32 temperature labels.
 
-With `augment=True` each example is mapped, anew each epoch, by a random
-symmetry of the Ising Hamiltonian: a translation (periodic), one of the 8
-rotations/reflections of the square, and a global spin flip s -> -s; these
-leave E(s) and |M(s)|, hence the Boltzmann distribution, unchanged.
+With `augment=True` each example is mapped, anew each epoch, by a uniformly
+random element of the symmetry group of the Ising Hamiltonian
+(`symmetry`: a periodic translation, one of the 8 rotations/reflections of
+the square, and the global spin flip s -> -s); these leave E(s) and |M(s)|,
+hence the Boltzmann distribution, unchanged. The pipeline runs with tf.data's
+autotuning off (`keras_genmodels._arrays.data_options`): in-memory arrays need
+no tuning, and its model thread stalls the start of epochs on a CPU.
 
 Cache folder: the `cache_dir` argument, else `$KERAS_GENMODELS_DATA_DIR/ising`,
 else `$XDG_CACHE_HOME/keras_genmodels/ising` (`~/.cache/...`).
@@ -34,8 +37,9 @@ import zlib
 
 import numpy as np
 
-from keras_genmodels._validation import check_choice, check_positive_int
-from keras_genmodels.physics import lattice, sampler
+from keras_genmodels._arrays import data_options
+from keras_genmodels._validation import check_choice, check_positive_int, check_seed
+from keras_genmodels.physics import lattice, sampler, symmetry
 
 FORMAT_VERSION = 1
 ENV_VAR = "KERAS_GENMODELS_DATA_DIR"
@@ -120,12 +124,6 @@ def _temperature_seed(seed, L, T):
     return np.random.SeedSequence([int(seed), int(L), int(round(T * 1e6))])
 
 
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be an int >= 0. Received: seed={seed!r}")
-    return int(seed)
-
-
 def _atomic_savez(path, **arrays):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -157,7 +155,7 @@ def generate(
         L: lattice size >= 2.
         temperatures: the grid, a sequence of T > 0.
         n_per_temperature: int >= 1, configurations per temperature.
-        seed: int >= 0. Defaults to `0`.
+        seed: int in [0, 2**63 - 2]. Defaults to `0`.
         method: `sample_ising`'s method. Defaults to "auto".
         cache_dir: cache folder. Defaults to `None` (`default_cache_dir()`).
         use_cache: read and write the cache. Defaults to `True`.
@@ -169,7 +167,7 @@ def generate(
     L = lattice.check_lattice_size(L)
     temps = lattice.check_temperatures(temperatures)
     n = lattice.check_n_samples(n_per_temperature, "n_per_temperature")
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed, allow_none=False, non_negative=True)
     check_choice("method", method, sampler.METHODS)
     path = None
     if use_cache:
@@ -255,8 +253,9 @@ def load(
     """Ising configurations as a batched `tf.data.Dataset`.
 
     Pipeline: `generate` (or the cache) -> float32 in the chosen encoding ->
-    shuffle (full buffer, anew each epoch) -> random symmetry if `augment`
-    -> repeat -> batch -> prefetch.
+    shuffle (full buffer, anew each epoch) -> repeat -> batch -> a random
+    symmetry per example if `augment` -> prefetch, autotuning off
+    (`data_options`).
 
     Args:
         L, temperatures, n_per_temperature, seed, method, cache_dir,
@@ -266,8 +265,9 @@ def load(
         batch_size: int >= 1. Defaults to `128`.
         shuffle: shuffle anew every epoch. Defaults to `True`.
         with_labels: yield `(x, T)` pairs rather than x. Defaults to `True`.
-        augment: apply a random lattice symmetry per example per epoch.
-            Defaults to `False`.
+        augment: apply a uniformly random element of the symmetry group
+            (`symmetry.apply_symmetries`) per example per epoch. Defaults to
+            `False`.
         repeat: repeat forever. Defaults to `False`.
         drop_remainder: drop the last smaller batch. Defaults to `False`.
 
@@ -300,35 +300,29 @@ def load(
     ds = tf.data.Dataset.from_tensor_slices((x, data.temperatures))
     if shuffle:
         ds = ds.shuffle(x.shape[0], seed=seed, reshuffle_each_iteration=True)
-    if augment:
-        seeds = tf.data.Dataset.random(seed=seed + 2, rerandomize_each_iteration=True).batch(2)
-        flip_value = 1.0 if encoding == "binary" else 0.0
-        ds = tf.data.Dataset.zip(ds, seeds).map(
-            lambda xt, s: (_random_symmetry(xt[0], s, flip_value), xt[1]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if augment:
+        # One stateless seed pair per batch, fresh each epoch, reproducible.
+        seeds = tf.data.Dataset.random(
+            seed=(seed + 2) % 2**63, rerandomize_each_iteration=True
+        ).batch(2)
+        n_elements = symmetry.group_size(data.L)
+
+        def augment_batch(xt, pair):
+            x, t = xt
+            k = tf.random.stateless_uniform(
+                tf.shape(x)[:1], seed=pair, minval=0, maxval=n_elements, dtype=tf.int32
+            )  # one group element per example, uniform on [0, 16 L^2)
+            return symmetry.apply_symmetries(x, k, encoding), t
+
+        ds = tf.data.Dataset.zip(ds, seeds).map(
+            augment_batch, num_parallel_calls=2, deterministic=True
+        )
     if flatten:
         n_sites = data.L * data.L
         ds = ds.map(lambda a, t: (tf.reshape(a, (-1, n_sites)), t))
     if not with_labels:
         ds = ds.map(lambda a, t: a)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _random_symmetry(x, seed, flip_value):
-    """A random translation, square symmetry and global flip of one (L, L) lattice.
-
-    The flip maps s -> -s, i.e. b -> 1 - b in the binary encoding
-    (`flip_value` = 1) and s -> 0 - s in the spin encoding (`flip_value` = 0).
-    """
-    import tensorflow as tf
-
-    L = tf.shape(x)[0]
-    r = tf.random.stateless_uniform([5], seed=seed, minval=0, maxval=2**30, dtype=tf.int32)
-    x = tf.roll(x, shift=[r[0] % L, r[1] % L], axis=[0, 1])
-    x = tf.image.rot90(x[..., None], k=r[2] % 4)[..., 0]
-    x = tf.cond(r[3] % 2 == 1, lambda: tf.reverse(x, axis=[1]), lambda: x)
-    return tf.cond(r[4] % 2 == 1, lambda: flip_value - x, lambda: x)
+    return ds.prefetch(2).with_options(data_options())

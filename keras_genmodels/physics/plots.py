@@ -22,7 +22,7 @@ def observables_vs_temperature(curves, path, names=None, title=None):
             `values`: name -> array of values, or name -> (values, errors);
             optional `style` (a matplotlib format string such as "k-").
         path: output PNG.
-        names: observables to draw. Defaults to the four of the issue.
+        names: observables to draw. Defaults to `None`: e, <|m|>, c and chi.
         title: figure title. Defaults to `None`.
     """
     names = names or ("energy", "abs_magnetization", "heat_capacity", "susceptibility")

@@ -5,7 +5,7 @@ Methods:
 - `"metropolis"`: the checkerboard Metropolis-Hastings update (every site of
   one colour proposed at once, each accepted with min(1, exp(-ΔE/T)),
   ΔE = 2 s_i h_i), with two interchangeable engines:
-  - `backend="numpy"`: the general `mcmc.MetropolisHastings` sampler over
+  - `backend="numpy"`: the general `sampling.MetropolisHastings` sampler over
     binary vectors, given the Ising energy, its ΔE and the two checkerboard
     colours as site groups (for odd L: one site per group, a sequential
     sweep) — the lecture's sampler, tens of millions of attempts per second;
@@ -16,7 +16,7 @@ Methods:
   autocorrelation time stays a few steps at T_c.
 - `"auto"`: Wolff for |T / T_c - 1| <= 0.15, Metropolis elsewhere.
 
-Every method runs through `mcmc.run_chains`, which measures the integrated
+Every method runs through `sampling.run_chains`, which measures the integrated
 autocorrelation time τ of the energy and |m| (on up to 256 replicas) on a
 pilot run, takes burn-in = max(pilot, 20 τ) and thinning = ceil(τ) steps, and
 reports them. One step is one sweep (Metropolis) or one cluster flip per
@@ -31,8 +31,14 @@ import math
 
 import numpy as np
 
-from keras_genmodels._validation import check_choice, check_positive_int
-from keras_genmodels.physics import lattice, mcmc, multispin, observables, wolff
+from keras_genmodels._validation import check_choice, check_positive_int, check_seed
+from keras_genmodels.physics import lattice, multispin, observables, wolff
+from keras_genmodels.sampling import (
+    ChainInfo,
+    MetropolisHastings,
+    check_schedule_options,
+    run_chains,
+)
 
 METHODS = ("auto", "metropolis", "wolff")
 BACKENDS = ("auto", "multispin", "numpy")
@@ -54,7 +60,7 @@ class IsingSamples:
         n_replicas: independent chains run.
         acceptance_rate: Metropolis acceptance rate (NaN for Wolff).
         mean_cluster_size: mean Wolff cluster size (NaN for Metropolis).
-        info: `mcmc.ChainInfo`: τ per observable (steps), τ of the kept
+        info: `sampling.ChainInfo`: τ per observable (steps), τ of the kept
             samples, burn-in, thinning, pilot length, reliability, time.
     """
 
@@ -66,7 +72,7 @@ class IsingSamples:
     n_replicas: int
     acceptance_rate: float
     mean_cluster_size: float
-    info: mcmc.ChainInfo
+    info: ChainInfo
 
     @property
     def tau(self):
@@ -110,7 +116,9 @@ def initial_spins(L, temperature, n_replicas, initial="auto", seed=None):
     temperature = lattice.check_temperature(temperature)
     n_replicas = check_positive_int("n_replicas", n_replicas)
     generator = isinstance(seed, (np.random.Generator, np.random.BitGenerator))
-    rng = np.random.default_rng(seed if generator else _check_seed(seed))
+    if not generator:
+        seed = check_seed("seed", seed, non_negative=True, allow_seed_sequence=True)
+    rng = np.random.default_rng(seed)
     if isinstance(initial, str):
         check_choice("initial", initial, ("auto", "cold", "hot"))
         if initial == "auto":
@@ -126,18 +134,6 @@ def initial_spins(L, temperature, n_replicas, initial="auto", seed=None):
             f"Received: shape={s.shape}"
         )
     return s.copy()
-
-
-def _check_seed(seed):
-    """`seed` if it is None, an int >= 0 or a `np.random.SeedSequence`."""
-    if seed is None or isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(
-            "`seed` must be None, an int >= 0 or a np.random.SeedSequence. "
-            f"Received: seed={seed!r}"
-        )
-    return int(seed)
 
 
 def _measure(spins):
@@ -180,12 +176,12 @@ def sample_ising(
         thin: steps between samples of a chain, or "auto". Defaults to "auto".
         initial: "auto", "cold", "hot" or (n_replicas, L, L) spins.
             Defaults to "auto".
-        seed: int, `None` or a `np.random.SeedSequence`; the same seed gives
+        seed: `None`, an int >= 0 or a `np.random.SeedSequence`; the same seed gives
             the same samples (whatever `n_threads`). Defaults to `None`.
         n_threads: threads of the multispin backend. Defaults to `None`
             (the number of CPUs).
         **schedule: `burn_in_factor`, `thin_factor`, `min_pilot`, `max_pilot`
-            of `mcmc.run_chains`.
+            of `sampling.run_chains`; any other keyword is refused.
 
     Returns:
         `IsingSamples`.
@@ -197,6 +193,7 @@ def sample_ising(
     result.observables()["binder_cumulant"]
     ```
     """
+    check_schedule_options(sample_ising, schedule)
     L = lattice.check_lattice_size(L)
     T = lattice.check_temperature(temperature)
     n_samples = lattice.check_n_samples(n_samples)
@@ -219,7 +216,7 @@ def sample_ising(
         else:
             n_replicas = min(512, n_samples)
     n_replicas = check_positive_int("n_replicas", n_replicas)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed, non_negative=True, allow_seed_sequence=True)
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     init_seed, kernel_seed = seq.spawn(2)
     s0 = initial_spins(L, T, n_replicas, initial, seed=init_seed)
@@ -232,7 +229,7 @@ def sample_ising(
         current = engine.spins
     elif backend == "numpy":
         groups = lattice.checkerboard_groups(L) if L % 2 == 0 else None
-        mh = mcmc.MetropolisHastings(
+        mh = MetropolisHastings(
             lattice.energy_binary_flat(L),
             L * L,
             temperature=T,
@@ -258,7 +255,7 @@ def sample_ising(
         current = engine.spins
 
     n_keep = math.ceil(n_samples / n_replicas)
-    kept, info = mcmc.run_chains(
+    kept, info = run_chains(
         step,
         lambda: _measure(current(n_meas)),
         n_keep,

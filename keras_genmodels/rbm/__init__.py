@@ -13,6 +13,7 @@
 from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
 from keras_genmodels.rbm.callbacks import FreeEnergyGap
 from keras_genmodels.rbm.gaussian_bernoulli_rbm import GaussianBernoulliRBM
+from keras_genmodels.rbm.ising import fit_rbm_exact_likelihood, fit_rbm_ising
 from keras_genmodels.rbm.partition import (
     AISEstimate,
     check_schedule,

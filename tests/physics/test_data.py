@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from keras_genmodels.physics import data, lattice, sampler
+from keras_genmodels.physics import data, lattice, sampler, symmetry
 
 TEMPS = [1.8, 2.4, 3.2]
 
@@ -86,6 +86,41 @@ def test_augmentation_is_a_symmetry(tmp_path, encoding):
     np.testing.assert_array_equal(np.abs(lattice.magnetization(s)), np.abs(lattice.magnetization(original)))
     # ... but the configurations themselves moved.
     assert np.mean(np.any(s != original, axis=(1, 2))) > 0.5
+
+
+def test_augmentation_draws_every_group_element_uniformly(tmp_path):
+    # The pipeline's draws: 600 epochs of the same 64 configurations, each
+    # augmented image traced back to the one group element that made it.
+    L, n = 4, 64
+    original = data.generate(L, [10.0], n, seed=0, cache_dir=tmp_path).spins  # hot: few symmetric states
+    ds = data.load(L, [10.0], n, seed=0, encoding="spin", augment=True, shuffle=False,
+                   repeat=True, batch_size=n, with_labels=False, cache_dir=tmp_path)
+    seen = np.stack([b.numpy().astype(np.int8) for b in ds.take(600)])  # (epochs, n, L, L)
+    size = symmetry.group_size(L)
+    counts = np.zeros(size, int)
+    for i, s in enumerate(original):
+        images = np.asarray(symmetry.apply_symmetries(np.repeat(s[None], size, 0), np.arange(size)))
+        keys = [im.tobytes() for im in images]
+        if len(set(keys)) < size:
+            continue  # a configuration with a symmetry of its own: its element is ambiguous
+        where = {key: k for k, key in enumerate(keys)}
+        for image in seen[:, i]:
+            counts[where[image.tobytes()]] += 1  # KeyError: an image outside the orbit
+    mean = counts.sum() / size
+    assert mean > 60  # 34 of the 64 configurations have a free orbit: mean 80
+    assert counts.min() > 0.5 * mean and counts.max() < 1.5 * mean  # Poisson: ±9
+    # Fresh draws each epoch: the first two epochs differ.
+    assert np.mean(np.any(seen[0] != seen[1], axis=(1, 2))) > 0.9
+
+
+def test_pipeline_runs_without_autotuning(tmp_path):
+    # tf.data's autotuning model thread stalls the start of epochs on a CPU
+    # (keras_genmodels._arrays): off, as in the package's other pipelines.
+    for augment in (False, True):
+        ds = data.load(4, [2.0], 10, augment=augment, batch_size=4, cache_dir=tmp_path)
+        options = ds.options()
+        assert options.autotune.enabled is False
+        assert options.deterministic is True
 
 
 def test_temperature_grid():

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from keras_genmodels.physics import exact, lattice, multispin, sampler, wolff
+from keras_genmodels.sampling import MetropolisHastings
 
-# The temperatures: below, at and above T_c.
+# Below, at and above T_c.
 TEMPERATURES = (1.5, 2.269, 3.0)
 ENGINES = (("metropolis", "multispin"), ("metropolis", "numpy"), ("wolff", "auto"))
 
@@ -137,8 +138,36 @@ def test_auto_method_and_encodings():
         (dict(L=4, temperature=2.0, n_samples=10, method="gibbs"), "method.*Received: method='gibbs'"),
         (dict(L=4, temperature=2.0, n_samples=10, n_replicas=2, initial=np.zeros((2, 4, 4))), "values -1 and 1"),
         (dict(L=4, temperature=2.0, n_samples=10, n_replicas=2, initial=np.ones((3, 4, 4))), "one configuration per replica"),
+        (dict(L=4, temperature=2.0, n_samples=10, burnin=5),
+         "Unknown keyword argument of `sample_ising`: 'burnin' \\(did you mean 'burn_in'\\?\\).*Received: burnin=5"),
+        (dict(L=4, temperature=2.0, n_samples=10, seed=2**64),
+         "`seed` must be None, an int in \\[0, 2\\*\\*63 - 2\\] or a np.random.SeedSequence"),
     ],
 )
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         sampler.sample_ising(**kwargs)
+
+
+def test_ising_delta_energy_and_checkerboard_groups_sample_the_boltzmann_law():
+    # The general sampler, given the Ising ΔE and the checkerboard colours,
+    # against the exact distribution of the 4x4 lattice.
+    L, T = 4, 3.0
+    mh = MetropolisHastings(
+        lattice.energy_binary_flat(L),
+        L * L,
+        temperature=T,
+        delta_energy_fn=lattice.delta_energy_binary_flat(L),
+        site_groups=lattice.checkerboard_groups(L),
+    )
+    x = np.random.default_rng(0).integers(0, 2, (3, L * L), dtype=np.int8)
+    sites = lattice.checkerboard_groups(L)[0]
+    # Same ΔE from delta_energy_fn as from energy differences.
+    plain = MetropolisHastings(lattice.energy_binary_flat(L), L * L, temperature=T)
+    np.testing.assert_allclose(mh.delta_energy(x, sites), plain.delta_energy(x.copy(), sites))
+    result = mh.sample(20000, n_chains=500, seed=2)
+    e = lattice.energy(result.samples.reshape(-1, L, L), encoding="binary") / 16
+    ex = exact.exact_observables(L, T)["energy"]
+    err = e.std() / math.sqrt(len(e)) * math.sqrt(max(result.info.tau_samples.values()))
+    assert abs(e.mean() - ex) < 4 * err
+    assert err < 0.01

@@ -1,4 +1,4 @@
-"""Generative models of Ising configurations, checked against the physics.
+"""Analysis of generative models of Ising configurations, checked against the physics.
 
 RBM (Torlai & Melko 2016, arXiv:1606.02718). A `keras_genmodels.rbm.BernoulliRBM`
 with D = L^2 visible units sees b = (s + 1) / 2. Its marginal is
@@ -12,22 +12,18 @@ and for L <= 4 every one of the 2^D states can be enumerated, so
 
 with p the exact Boltzmann distribution (`exact.log_probabilities`), and the
 RBM's own thermodynamics <E>_q, c_q, <|m|>_q, chi_q are exact sums too
-(`rbm_exact_observables`).
+(`rbm_exact_observables`). For any L, `rbm_kl_estimate` estimates the KL on
+Monte Carlo samples of p with Kaufman's exact log Z_T.
 
-`fit_rbm_exact_likelihood` fits an enumerable RBM by maximum likelihood on
-Monte Carlo samples with the exact gradient: the negative log-likelihood of
-the empirical distribution p^ of the samples,
+`empirical_distribution` gives p^, the law of a set of samples over all the
+states of a small lattice, optionally averaged over the symmetry group of the
+Hamiltonian (`symmetry`: translations x D4 x global flip, 256 elements at
+L = 4): the same samples, less noise. (The RBM fits that use it live in
+`keras_genmodels.rbm.ising`.)
 
-    NLL(θ) = sum_b p^(b) F_θ(b) + log sum_b exp(-F_θ(b)),
-    -dNLL/dθ = <-dF/dθ>_p^ - <-dF/dθ>_q,
-
-is the CD-k gradient with the negative phase summed exactly instead of
-sampled. Block Gibbs chains (CD/PCD) cannot tunnel between the ±m modes at
-and below T_c, so their negative phase never sees the balance of the two
-modes, and KL(p||q) stays near 0.1 nats there; the exact negative phase
-fixes that. With `symmetrize=True`, p^ is first averaged over the symmetry
-group of the Hamiltonian (16 translations x 8 rotations/reflections x the
-global flip, 256 elements): the same samples, less noise.
+Samples of any model (`model_samples`, `sample_observables`): block Gibbs
+chains of an RBM, Bernoulli draws from a VAE's decoder, and their observables
+with jackknife errors.
 
 VAE (Wetzel 2017, arXiv:1703.02435): `vae_latent_vs_magnetization` pairs the
 latent means μ(x) with the magnetisation m of each configuration (Wetzel
@@ -36,19 +32,21 @@ the mean reconstruction loss -log p(x | h) per temperature, which changes
 fastest around T_c.
 """
 
-import functools
-
 import numpy as np
 
-from keras_genmodels._validation import check_positive_float, check_positive_int
-from keras_genmodels.physics import exact, lattice, observables
+from keras_genmodels.physics import exact, lattice, observables, symmetry
 
 # ---------------------------------------------------------------------------
-# Enumeration helpers
+# Enumeration: exact quantities of RBMs on L <= 4
 # ---------------------------------------------------------------------------
 
 
-def _lattice_size_of(model):
+def lattice_size_of(model):
+    """The L of a model with L*L visible units (`n_visible`), L >= 2.
+
+    Raises:
+        ValueError: if `n_visible` is not the square of an int >= 2.
+    """
     n = int(getattr(model, "n_visible", 0))
     L = int(round(n**0.5))
     if L * L != n or L < 2:
@@ -59,8 +57,13 @@ def _lattice_size_of(model):
     return L
 
 
-def _check_enumerable(model):
-    L = _lattice_size_of(model)
+def enumerable_lattice_size(model):
+    """`lattice_size_of(model)` if its 2^(L*L) visible states can be enumerated (L <= 4).
+
+    Raises:
+        ValueError: for L > `exact.MAX_EXACT_L`.
+    """
+    L = lattice_size_of(model)
     if L > exact.MAX_EXACT_L:
         raise ValueError(
             f"Exact RBM quantities need L <= {exact.MAX_EXACT_L} (2^(L*L) states). "
@@ -69,7 +72,8 @@ def _check_enumerable(model):
     return L
 
 
-def _all_visible(L):
+def all_visible_states(L):
+    """Every visible vector b of an L x L lattice, float32 (2^(L*L), L*L), in `exact`'s state order."""
     return exact.all_configurations(L, encoding="binary").reshape(-1, L * L).astype("float32")
 
 
@@ -82,14 +86,14 @@ def rbm_log_marginal(rbm):
     Returns:
         float64 array of shape (2^(L*L),).
     """
-    L = _check_enumerable(rbm)
-    minus_f = -rbm.free_energy(_all_visible(L)).astype("float64")
+    L = enumerable_lattice_size(rbm)
+    minus_f = -rbm.free_energy(all_visible_states(L)).astype("float64")
     return minus_f - exact._logsumexp(minus_f)
 
 
 def rbm_exact_kl(rbm, temperature):
     """KL(p_T || q) in nats, p_T the Boltzmann distribution, q the RBM marginal."""
-    L = _check_enumerable(rbm)
+    L = enumerable_lattice_size(rbm)
     log_p = exact.log_probabilities(L, temperature)
     return float(np.sum(np.exp(log_p) * (log_p - rbm_log_marginal(rbm))))
 
@@ -116,32 +120,26 @@ def rbm_exact_observables(rbm, temperature):
 
     c and chi use `temperature` (the one the RBM was trained at) for β.
     """
-    L = _check_enumerable(rbm)
+    L = enumerable_lattice_size(rbm)
     return _observables_of_distribution(rbm_log_marginal(rbm), L, temperature)
-
-
-@functools.lru_cache(maxsize=None)
-def _symmetry_images(L):
-    """(128, 2^N) int64: index of g(state k) for the 128 translations x D4 maps."""
-    n = L * L
-    sites = np.arange(n).reshape(L, L)
-    perms = []
-    for k in range(4):
-        rot = np.rot90(sites, k)
-        for grid in (rot, rot[:, ::-1]):
-            for dy in range(L):
-                for dx in range(L):
-                    perms.append(np.roll(grid, (dy, dx), axis=(0, 1)).ravel())
-    bits = exact._enumerated(L)[0].astype(np.int64)  # (2^N, N)
-    powers = 1 << np.arange(n, dtype=np.int64)
-    return np.stack([bits[:, p] @ powers for p in perms])
 
 
 def empirical_distribution(configurations, symmetrize=True, encoding="spin"):
     """p^(s) of samples of a small lattice over all its states (state order).
 
-    With `symmetrize`, p^ is averaged over the 256 symmetries of the
-    Hamiltonian (translations, rotations, reflections, global flip).
+    p^(s) = (number of samples equal to s) / n; with `symmetrize`, averaged
+    over the symmetry group G of the Hamiltonian (`symmetry`: translations,
+    rotations/reflections, global flip),
+
+        p^_sym(s) = (1 / |G|) sum_{g in G} p^(g s).
+
+    Args:
+        configurations: (n, L, L) or (n, L*L) configurations, L <= 4.
+        symmetrize: average over G. Defaults to `True`.
+        encoding: of `configurations`, "spin" or "binary". Defaults to "spin".
+
+    Returns:
+        float64 array of shape (2^(L*L),), summing to 1.
     """
     x = lattice.check_configurations(configurations, encoding=encoding, name="configurations")
     L = x.shape[1]
@@ -154,215 +152,13 @@ def empirical_distribution(configurations, symmetrize=True, encoding="spin"):
     counts = np.bincount(exact.state_index(x, encoding=encoding), minlength=n_states)
     p = counts / counts.sum()
     if symmetrize:
-        images = _symmetry_images(L)
-        p = p[images].mean(axis=0)
-        p = 0.5 * (p + p[::-1])  # global flip: state k <-> 2^N - 1 - k
+        p = p[symmetry.state_images(L)].mean(axis=0)
     return p
 
 
-def fit_rbm_exact_likelihood(
-    rbm,
-    configurations,
-    *,
-    steps=1500,
-    learning_rate=0.02,
-    symmetrize=True,
-    encoding="spin",
-    log_every=100,
-):
-    """Maximum-likelihood fit of an enumerable RBM, exact negative phase.
-
-    Full-batch Adam (cosine-decayed learning rate) on
-    NLL(θ) = sum_b p^(b) F_θ(b) + log sum_b exp(-F_θ(b)) (module docstring).
-    The RBM's visible bias is first set to the log-odds of the data means.
-
-    Args:
-        rbm: a `BernoulliRBM` with L*L visible units, L <= 4.
-        configurations: Monte Carlo samples (n, L, L).
-        steps: int, full-batch gradient steps. Defaults to `1500`.
-        learning_rate: Adam's initial learning rate. Defaults to `0.02`.
-        symmetrize: average p^ over the lattice symmetries. Defaults to `True`.
-        encoding: of `configurations`, "spin" or "binary". Defaults to "spin".
-        log_every: record the NLL every this many steps. Defaults to `100`.
-
-    Returns:
-        A dict: `step` and `nll` (nats, per configuration) lists, and
-        `nll_floor`, the entropy of p^ (the NLL of a perfect fit).
-    """
-    import keras
-    import tensorflow as tf
-
-    L = _check_enumerable(rbm)
-    steps = check_positive_int("steps", steps)
-    check_positive_float("learning_rate", learning_rate)
-    log_every = check_positive_int("log_every", log_every)
-    p_hat = empirical_distribution(configurations, symmetrize=symmetrize, encoding=encoding)
-    states = _all_visible(L)
-    rbm.initialize_visible_bias(states[np.random.default_rng(0).choice(len(states), 4096, p=p_hat)])
-    v = tf.constant(states)
-    w = tf.constant(p_hat.astype("float32"))
-    optimizer = keras.optimizers.Adam(
-        keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
-    )
-    optimizer.build(rbm.trainable_variables)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            free = rbm.compute_free_energy(v)  # (2^N,)
-            nll = tf.reduce_sum(w * free) + tf.reduce_logsumexp(-free)
-        grads = tape.gradient(nll, rbm.trainable_variables)
-        optimizer.apply(grads, rbm.trainable_variables)
-        return nll
-
-    history = {"step": [], "nll": []}
-    for i in range(1, steps + 1):
-        nll = step()
-        if i % log_every == 0 or i == steps:
-            history["step"].append(i)
-            history["nll"].append(float(nll))
-    nz = p_hat[p_hat > 0]
-    history["nll_floor"] = float(-np.sum(nz * np.log(nz)))
-    return history
-
-
 # ---------------------------------------------------------------------------
-# Any lattice size: CD-k training with symmetry augmentation, likelihoods
+# Any lattice size: likelihoods on samples
 # ---------------------------------------------------------------------------
-
-
-def symmetry_augment(configurations, seed=None, encoding="spin"):
-    """Each configuration mapped by its own random symmetry of the Hamiltonian.
-
-    g = (global flip) o (one of the 8 rotations/reflections of the square)
-    o (one of the L^2 periodic translations), drawn uniformly for each
-    configuration: E(g s) = E(s), so the Boltzmann law is unchanged, and a
-    data set of n samples becomes n draws from the symmetrised empirical law.
-    The 8 point-group elements are (transpose?) x (row reversal?) x
-    (column reversal?).
-
-    Args:
-        configurations: (n, L, L) configurations.
-        seed: int, `None` or a `np.random.Generator`. Defaults to `None`.
-        encoding: "spin" (flip s -> -s) or "binary" (flip b -> 1 - b).
-            Defaults to "spin".
-
-    Returns:
-        A new array of the same shape and dtype.
-    """
-    x = lattice.check_configurations(configurations, encoding=encoding, name="configurations")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n, L = x.shape[0], x.shape[1]
-    rows = np.arange(L)
-    dy, dx = rng.integers(0, L, n), rng.integers(0, L, n)
-    r = (rows[None, :] + dy[:, None]) % L  # (n, L)
-    c = (rows[None, :] + dx[:, None]) % L
-    r = np.where(rng.random(n)[:, None] < 0.5, r[:, ::-1], r)  # row reversal
-    c = np.where(rng.random(n)[:, None] < 0.5, c[:, ::-1], c)  # column reversal
-    out = x[np.arange(n)[:, None, None], r[:, :, None], c[:, None, :]]
-    transpose = rng.random(n) < 0.5
-    out[transpose] = np.swapaxes(out[transpose], 1, 2)
-    flip = rng.random(n) < 0.5
-    out[flip] = (1 - out[flip]) if encoding == "binary" else -out[flip]
-    return out
-
-
-def fit_rbm_ising(
-    rbm,
-    configurations,
-    *,
-    epochs=30,
-    batch_size=100,
-    learning_rate=0.05,
-    momentum=0.9,
-    augment=True,
-    encoding="spin",
-    initialize=True,
-    optimizer=None,
-    seed=0,
-    callbacks=None,
-    verbose=0,
-):
-    """Train a `BernoulliRBM` on Ising configurations with `model.fit` (CD-k or PCD-k).
-
-    SGD with momentum and a cosine-decayed learning rate (to 2% of
-    `learning_rate`); with `augment`, every epoch sees the data mapped by a
-    fresh random symmetry per configuration (`symmetry_augment`), so the
-    model is fitted to the symmetrised empirical law and the two ±m modes
-    get equal weight. The RBM's own `k`, `persistent`, `weight_decay` and
-    `centering` apply. With `initialize`, the visible bias is first set to
-    the data's log-odds (about 0 for augmented data).
-
-    The L = 8 recipe of `docs/physics.md` (`studies.CD_RECIPE`; Torlai &
-    Melko 2016 train with CD-k too): `BernoulliRBM(64, 64, k=10)`, 20,000
-    configurations, 60 epochs of batch 100, learning rate 0.1, momentum 0.9,
-    augmented: e, <|m|>, c, chi of its samples within 1-3% of Monte Carlo at
-    T_c. CD never measures the balance of the ±m modes below T_c (the
-    chains start at the data), so there the model may favour one of them.
-
-    Args:
-        rbm: a `BernoulliRBM` with L*L visible units (compiled here).
-        configurations: (n, L, L) configurations.
-        epochs: int. Defaults to `30`.
-        batch_size: int. Defaults to `100`.
-        learning_rate: initial SGD learning rate. Defaults to `0.05`.
-        momentum: SGD momentum. Defaults to `0.9`.
-        augment: a random symmetry per configuration and epoch. Defaults to `True`.
-        encoding: of `configurations`, "spin" or "binary". Defaults to "spin".
-        initialize: set the visible bias from the data first (`False` to
-            continue training a fitted RBM). Defaults to `True`.
-        optimizer: a Keras optimizer, used instead of SGD (`learning_rate`
-            and `momentum` are then ignored). Defaults to `None`.
-        seed: int, of the augmentation. Defaults to `0`.
-        callbacks: Keras callbacks (e.g. `IsingObservables`). Defaults to `None`.
-        verbose: `fit`'s verbosity. Defaults to `0`.
-
-    Returns:
-        The `History.history` dict of the whole run (one entry per epoch).
-    """
-    import keras
-
-    s = lattice.check_configurations(configurations, encoding=encoding, name="configurations")
-    if s.shape[1] ** 2 != getattr(rbm, "n_visible", -1):
-        raise ValueError(
-            f"Expected an RBM with {s.shape[1] ** 2} visible units for L={s.shape[1]}. "
-            f"Received: n_visible={getattr(rbm, 'n_visible', None)}"
-        )
-    epochs = check_positive_int("epochs", epochs)
-    batch_size = check_positive_int("batch_size", batch_size)
-    check_positive_float("learning_rate", learning_rate)
-    check_positive_float("momentum", momentum, allow_zero=True)
-    b = s if encoding == "binary" else (s + 1) // 2
-    rng = np.random.default_rng(seed)
-
-    def flat(x):
-        return x.reshape(len(x), -1).astype("float32")
-
-    def draw():
-        return flat(symmetry_augment(b, rng, encoding="binary") if augment else b)
-
-    if initialize:
-        rbm.initialize_visible_bias(draw())
-    steps = epochs * (-(-len(b) // batch_size))
-    if optimizer is None:
-        optimizer = keras.optimizers.SGD(
-            keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.02),
-            momentum=momentum,
-        )
-    rbm.compile(optimizer=optimizer, steps_per_execution=50)
-    history = {}
-    # One `fit` call per epoch when augmenting (fresh symmetries); the
-    # optimizer's step count, hence the schedule, runs on across calls.
-    chunks = [(e, e + 1) for e in range(epochs)] if augment else [(0, epochs)]
-    for first, last in chunks:
-        x = draw()
-        h = rbm.fit(
-            x, batch_size=batch_size, epochs=last, initial_epoch=first, verbose=verbose,
-            callbacks=callbacks, shuffle=True,
-        ).history
-        for key, values in h.items():
-            history.setdefault(key, []).extend(values)
-    return history
 
 
 def ising_log_probability(configurations, temperature, encoding="spin"):
@@ -445,7 +241,7 @@ def model_samples(model, n, *, L=None, seed=None, gibbs_steps=1000, initial=None
     """
     n = lattice.check_n_samples(n, "n")
     if hasattr(model, "gibbs") and hasattr(model, "n_visible"):
-        L = L or _lattice_size_of(model)
+        L = L or lattice_size_of(model)
         if initial is None:
             b = model.sample(n, steps=gibbs_steps, seed=seed, return_means=False)
         else:

@@ -5,7 +5,7 @@ on, and creates a new iterator of it every epoch. On a CPU, tf.data's autotuning
 model thread makes the destruction of an iterator wait for up to its (growing)
 optimisation period: measured here (2 cores, TensorFlow 2.21), 8-9 s of idle
 time at the start of most epochs of the conv VAE on 20,000 Fashion-MNIST
-images, whose epochs take ~12 s otherwise (`bench/numpy_fit_stall.py`). The models of this library
+images, whose epochs take ~12 s otherwise (`bench/experiments/numpy_fit_stall.py`). The models of this library
 therefore build the pipeline of NumPy input themselves (`batches`,
 `row_chunks`), with the same batches as Keras (every row once per epoch, the
 last batch smaller), shuffled by a seed drawn from the model's own random state,

@@ -8,6 +8,7 @@ failed write leaves the old one intact.
 
 - `atomic_path(path)`: a context manager yielding the temporary path to write.
 - `atomic_write_text(path, text)`: a text file, flushed to disk.
+- `atomic_write_json(path, obj)`: a JSON file (NumPy scalars and arrays too).
 - `replace_folder(source, target)`: a finished folder moved over another.
 - `exclusive_scratch(name, root)`: a lock on `name` in `root` and a private
   scratch folder beside, for work that several processes may start at once.
@@ -15,6 +16,7 @@ failed write leaves the old one intact.
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import tempfile
@@ -70,6 +72,22 @@ def atomic_write_text(path, text):
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+
+
+def json_default(obj):
+    """`json.dump`'s `default` for NumPy scalars (as Python numbers) and arrays (as lists)."""
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serialisable")
+
+
+def atomic_write_json(path, obj):
+    """Write `obj` as indented JSON to `path` atomically; NumPy values are converted."""
+    atomic_write_text(path, json.dumps(obj, indent=2, default=json_default) + "\n")
 
 
 def replace_folder(source, target, aside=None):

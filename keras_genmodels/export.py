@@ -2,34 +2,19 @@
 
 `export_model(model, out_dir)` writes `out_dir/<model_name>/<version>/`, the
 layout that TF Serving's `--model_base_path=out_dir/<model_name>` expects,
-with one named signature per method of the model. Every signature has a
-dynamic batch dimension and explicit dtypes and shapes:
-
-VAE (`keras_genmodels.vae.VAE`, data shape S, latent dimension d):
-
-| signature         | inputs                              | outputs                                          |
-|-------------------|-------------------------------------|--------------------------------------------------|
-| `serving_default` | `x`: float32 (None,) + S            | `reconstruction`: float32 (None,) + S, E[x|h=μ(x)] |
-| `encode`          | `x`: float32 (None,) + S            | `z_mean`, `z_log_var`: float32 (None, d)          |
-| `decode`          | `h`: float32 (None, d)              | `x_mean`: float32 (None,) + S, E[x|h]             |
-| `sample`          | `n`, `seed`: int32 scalars          | `samples`: float32 (n,) + S, E[x|h], h ~ N(0, I)  |
-
-RBM (`BernoulliRBM`, `GaussianBernoulliRBM`; D visible, H hidden units):
-
-| signature              | inputs                              | outputs                                   |
-|------------------------|-------------------------------------|-------------------------------------------|
-| `serving_default`      | `v`: float32 (None, D)              | `hidden_probabilities`: (None, H)         |
-| `hidden_probabilities` | `v`: float32 (None, D)              | `hidden_probabilities`: P(h=1|v), (None, H) |
-| `free_energy`          | `v`: float32 (None, D)              | `free_energy`: F(v), (None,)              |
-| `reconstruct`          | `v`: float32 (None, D)              | `reconstruction`: E[v'|h=P(h|v)], (None, D) |
-| `sample`               | `n`, `steps`, `seed`: int32 scalars | `samples`: E[v|h] of the last sweep, `binary`: the sampled v, (n, D) |
+with one named signature per method of the model. The signatures are the
+family's (`Family.signatures`, registered in `keras_genmodels.families`; the
+VAE's in `keras_genmodels.vae.export`, the RBMs' in
+`keras_genmodels.rbm.export`). Every signature has a dynamic batch dimension
+and explicit dtypes and shapes; a family's `signatures(model)` returns
+`{name: {"fn", "inputs" (ordered name -> tf.TensorSpec), "outputs", "doc"}}`.
 
 Sampling is stateless: the draws are a function of `seed` alone (seed pairs
-`[seed, k]` for the k-th draw, through `tf.random.stateless_*`), so a served
-model gives the same samples for the same request, concurrent requests do not
-interfere, and the samples equal those of `model.sample(n, seed=seed)` (VAE)
-and `model.sample(n, steps=steps, seed=seed)` (RBM) in Python, which use the
-same seed pairs. `seed` must lie in [0, 2^31 - 2).
+`[seed, k]` for the k-th draw, through `tf.random.stateless_*`; see
+`seed_pair`), so a served model gives the same samples for the same request,
+concurrent requests do not interfere, and the samples equal those of
+`model.sample(n, seed=seed)` in Python, which uses the same seed pairs. `seed`
+must lie in [0, 2^31 - 2).
 
 The version folder is written beside its target under a hidden temporary
 name and renamed into place only once complete, so TF Serving never sees half
@@ -51,9 +36,9 @@ import re
 import shutil
 import tempfile
 
-import numpy as np
 
 from keras_genmodels import _validation as v
+from keras_genmodels._files import replace_folder
 from keras_genmodels.saving import file_sha256
 
 # TF Serving's model names end up in URLs and folder names.
@@ -73,9 +58,9 @@ def export_model(model, out_dir, version=None, model_name=None, overwrite=False,
     """Write `model` as a SavedModel in TF Serving's `out_dir/<model_name>/<version>/` layout.
 
     Args:
-        model: a keras_genmodels model (`VAE`, `BernoulliRBM`,
-            `GaussianBernoulliRBM`), or the path of a `.keras` file holding
-            one (loaded with `safe_mode=True`).
+        model: a model of a registered family that declares signatures
+            (`VAE`, `BernoulliRBM`, ...), or the path of a `.keras` file
+            holding one (loaded with `safe_mode=True`).
         out_dir: the model base folder of TF Serving (created if needed).
         version: positive int, the version folder. Defaults to `None`: one
             more than the largest existing version (1 for the first export).
@@ -140,7 +125,7 @@ def export_model(model, out_dir, version=None, model_name=None, overwrite=False,
         _write_saved_model(model, endpoints, tmp, verbose)
         _write_metadata(model, endpoints, tmp, source, model_name, version)
         os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the export from a server's user
-        _move_into_place(tmp, target)
+        replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if created_model_dir and not os.listdir(model_dir):
@@ -179,27 +164,6 @@ def _next_version(model_dir):
     return max(versions, default=0) + 1
 
 
-def _move_into_place(tmp, target):
-    """Rename the complete export `tmp` to `target`, keeping `target` until it succeeds."""
-    if os.path.isdir(target) and not os.listdir(target):
-        os.rmdir(target)
-    if not os.path.exists(target):
-        os.rename(tmp, target)
-        return
-    # Replace a previous version: move it aside, move the new one in, then
-    # delete the old one; if the second rename fails, put the old one back.
-    parent = os.path.dirname(target)
-    old = tempfile.mkdtemp(prefix=f".old-{os.path.basename(target)}-", dir=parent)
-    os.rmdir(old)
-    os.rename(target, old)
-    try:
-        os.rename(tmp, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_metadata(model, endpoints, folder, source, model_name, version):
     """`assets.extra/keras_genmodels.json`: what was exported (TF Serving ignores it)."""
     import keras
@@ -230,8 +194,6 @@ def _write_metadata(model, endpoints, folder, source, model_name, version):
         json.dump(meta, f, indent=2)
 
 
-
-
 def _spec_shape(spec):
     return [None if d is None else int(d) for d in spec.shape]
 
@@ -241,18 +203,17 @@ def _spec_shape(spec):
 
 
 def _endpoints(model):
-    """name -> {"fn", "inputs" (ordered name -> TensorSpec), "outputs", "doc"}."""
-    from keras_genmodels.rbm import RestrictedBoltzmannMachine
-    from keras_genmodels.vae import VAE
+    """name -> {"fn", "inputs" (ordered name -> TensorSpec), "outputs", "doc"}, from the family."""
+    from keras_genmodels import families
 
-    if isinstance(model, VAE):
-        return _vae_endpoints(model)
-    if isinstance(model, RestrictedBoltzmannMachine):
-        return _rbm_endpoints(model)
-    raise ValueError(
-        "Expected a keras_genmodels model (VAE, BernoulliRBM or GaussianBernoulliRBM). "
-        f"Received: {type(model).__module__}.{type(model).__name__}"
-    )
+    family = families.require_family_of(model)
+    signatures = family.hooks("signatures")
+    if signatures is None:
+        raise ValueError(
+            f"Expected a model whose family declares TF Serving signatures. Received a "
+            f"{type(model).__name__} of the family {family.name!r}, which declares none."
+        )
+    return signatures(model)
 
 
 def _write_saved_model(model, endpoints, folder, verbose):
@@ -265,200 +226,36 @@ def _write_saved_model(model, endpoints, folder, verbose):
     archive.write_out(folder, verbose=verbose)
 
 
-def _seed_pair(seed, k):
-    """The stateless seed `[seed, k]`: Keras's k-th draw from `SeedGenerator(seed)`."""
+def seed_pair(seed, k):
+    """The stateless seed `[seed, k]`: Keras's k-th draw from `SeedGenerator(seed)`.
+
+    A family's `sample` signature draws its k-th random tensor with it
+    (`tf.random.stateless_normal(shape, seed=seed_pair(seed, k))`), which
+    equals `model.sample(n, seed=seed)`'s k-th draw in Python.
+    """
     import tensorflow as tf
 
     return tf.stack([seed, tf.cast(k, tf.int32)])
 
 
-def _check_scalars(n=None, steps=None, seed=None):
-    """Graph assertions on the scalar inputs of a `sample` signature."""
+def check_scalars(n=None, steps=None, seed=None):
+    """Graph assertions on the scalar inputs of a `sample` signature (a list of ops).
+
+    `n` and `steps` must be positive, `seed` in [0, `MAX_SEED`]; use them as
+    `with tf.control_dependencies(check_scalars(n=n, seed=seed)): ...`.
+    """
     import tensorflow as tf
 
     checks = []
     if n is not None:
         checks.append(tf.debugging.assert_greater(n, 0, message="`n` must be a positive int"))
     if steps is not None:
-        checks.append(
-            tf.debugging.assert_greater(steps, 0, message="`steps` must be a positive int")
-        )
+        checks.append(tf.debugging.assert_greater(steps, 0, message="`steps` must be a positive int"))
     if seed is not None:
-        checks.append(
-            tf.debugging.assert_non_negative(seed, message="`seed` must be in [0, 2^31 - 2)")
-        )
+        checks.append(tf.debugging.assert_non_negative(seed, message="`seed` must be in [0, 2^31 - 2)"))
         checks.append(
             tf.debugging.assert_less_equal(
                 seed, tf.constant(MAX_SEED, tf.int32), message="`seed` must be in [0, 2^31 - 2)"
             )
         )
     return checks
-
-
-def _vae_endpoints(model):
-    import tensorflow as tf
-
-    shape = [None, *model.data_shape]
-    d = model.latent_dim
-    x_spec = tf.TensorSpec(shape, tf.float32, name="x")
-    h_spec = tf.TensorSpec([None, d], tf.float32, name="h")
-    scalar = lambda name: tf.TensorSpec([], tf.int32, name=name)  # noqa: E731
-
-    def reconstruction(x):
-        return {"reconstruction": tf.cast(model(x, training=False), tf.float32)}
-
-    def encode(x):
-        z_mean, z_log_var = model.encode(x)
-        return {"z_mean": z_mean, "z_log_var": z_log_var}
-
-    def decode(h):
-        return {"x_mean": model.decode(h)}
-
-    def sample(n, seed):
-        # h ~ N(0, I) with the seed pair [seed, 0], as keras.random.normal(seed=int).
-        with tf.control_dependencies(_check_scalars(n=n, seed=seed)):
-            h = tf.random.stateless_normal(tf.stack([n, d]), seed=_seed_pair(seed, 0))
-        return {"samples": model.decode(h)}
-
-    return {
-        "serving_default": {
-            "fn": reconstruction,
-            "inputs": {"x": x_spec},
-            "outputs": {"reconstruction": shape},
-            "doc": "E[x | h = z_mean(x)], as model(x)",
-        },
-        "encode": {
-            "fn": encode,
-            "inputs": {"x": x_spec},
-            "outputs": {"z_mean": [None, d], "z_log_var": [None, d]},
-            "doc": "parameters of Q(h|x) = N(z_mean, diag exp(z_log_var)), as model.encode(x)",
-        },
-        "decode": {
-            "fn": decode,
-            "inputs": {"h": h_spec},
-            "outputs": {"x_mean": shape},
-            "doc": "E[x | h], as model.decode(h)",
-        },
-        "sample": {
-            "fn": sample,
-            "inputs": {"n": scalar("n"), "seed": scalar("seed")},
-            "outputs": {"samples": shape},
-            "doc": "E[x | h], h ~ N(0, I) from the seed pair [seed, 0]; equals model.sample(n, seed)",
-        },
-    }
-
-
-def _rbm_endpoints(model):
-    import tensorflow as tf
-    from keras import ops
-
-    from keras_genmodels.rbm import BernoulliRBM, GaussianBernoulliRBM
-
-    if not isinstance(model, (BernoulliRBM, GaussianBernoulliRBM)):
-        raise ValueError(
-            "Expected a BernoulliRBM or GaussianBernoulliRBM: their visible units are "
-            f"sampled by the export. Received: {type(model).__name__}"
-        )
-    big_d, big_h = model.n_visible, model.n_hidden
-    dtype = tf.as_dtype(model.compute_dtype)
-    v_spec = tf.TensorSpec([None, big_d], tf.float32, name="v")
-    scalar = lambda name: tf.TensorSpec([], tf.int32, name=name)  # noqa: E731
-    # The chains' starting distribution (model.sample's base-rate model), as constants.
-    base = {
-        k: np.asarray(val)
-        for k, val in model.ais_base(None).items()
-        if k not in ("log_z", "kernel_t")  # W^T is read from the variable instead
-    }
-    bernoulli_units = isinstance(model, BernoulliRBM)
-
-    def cast_in(v):
-        return tf.cast(v, dtype)
-
-    def out(t):
-        return tf.cast(t, tf.float32)
-
-    def hidden_probabilities(v):
-        return {"hidden_probabilities": out(tf.sigmoid(model.compute_hidden_logits(cast_in(v))))}
-
-    def free_energy(v):
-        return {"free_energy": out(model.compute_free_energy(cast_in(v)))}
-
-    def reconstruct(v):
-        ph = tf.sigmoid(model.compute_hidden_logits(cast_in(v)))
-        return {"reconstruction": out(model.compute_visible_mean(ph))}
-
-    def bernoulli(p, seed, k):
-        u = tf.random.stateless_uniform(tf.shape(p), seed=_seed_pair(seed, k), dtype=p.dtype)
-        return tf.cast(u < p, p.dtype)
-
-    def normal(shape, seed, k):
-        return tf.random.stateless_normal(shape, seed=_seed_pair(seed, k), dtype=dtype)
-
-    def sample_visible(h, seed, k):
-        """v ~ P(v | h) and E[v | h], with the k-th seed pair."""
-        mean = model.compute_visible_mean(h)
-        if bernoulli_units:
-            return bernoulli(mean, seed, k), mean
-        sigma = ops.exp(0.5 * model.log_variance)
-        return mean + sigma * normal(tf.shape(mean), seed, k), mean
-
-    def sample(n, steps, seed):
-        # Draw 0 starts the chains from the base-rate model; sweep i then uses
-        # draws 2i + 1 (h ~ P(h|v)) and 2i + 2 (v ~ P(v|h)), as model.sample.
-        with tf.control_dependencies(_check_scalars(n=n, steps=steps, seed=seed)):
-            shape = tf.stack([n, big_d])
-        if bernoulli_units:
-            logits = tf.constant(base["logits"], dtype)
-            v0 = bernoulli(tf.sigmoid(tf.broadcast_to(logits, shape)), seed, 0)
-        else:
-            mean = tf.constant(base["mean"], dtype)
-            inv_var = tf.constant(base["inv_var"], dtype)
-            v0 = mean + normal(shape, seed, 0) / tf.sqrt(inv_var)
-
-        def body(i, v, _):
-            h = bernoulli(tf.sigmoid(model.compute_hidden_logits(v)), seed, 2 * i + 1)
-            v_new, mean = sample_visible(h, seed, 2 * i + 2)
-            return i + 1, v_new, mean
-
-        _, v_last, mean_last = tf.while_loop(
-            lambda i, *_: i < steps, body, (tf.constant(0, tf.int32), v0, v0)
-        )
-        return {"samples": out(mean_last), "binary": out(v_last)}
-
-    features = {"inputs": {"v": v_spec}}
-    return {
-        "serving_default": {
-            "fn": hidden_probabilities,
-            **features,
-            "outputs": {"hidden_probabilities": [None, big_h]},
-            "doc": "P(h = 1 | v), as model(v)",
-        },
-        "hidden_probabilities": {
-            "fn": hidden_probabilities,
-            **features,
-            "outputs": {"hidden_probabilities": [None, big_h]},
-            "doc": "P(h = 1 | v), as model.hidden_probabilities(v)",
-        },
-        "free_energy": {
-            "fn": free_energy,
-            **features,
-            "outputs": {"free_energy": [None]},
-            "doc": "F(v) = -log sum_h exp(-E(v, h)), as model.free_energy(v)",
-        },
-        "reconstruct": {
-            "fn": reconstruct,
-            **features,
-            "outputs": {"reconstruction": [None, big_d]},
-            "doc": "E[v' | h = P(h|v)], as model.reconstruct(v)",
-        },
-        "sample": {
-            "fn": sample,
-            "inputs": {"n": scalar("n"), "steps": scalar("steps"), "seed": scalar("seed")},
-            "outputs": {"samples": [None, big_d], "binary": [None, big_d]},
-            "doc": (
-                "`steps` block Gibbs sweeps from the base-rate model: `samples` = E[v|h] of the "
-                "last sweep (model.sample(n, steps, seed)), `binary` = the sampled v "
-                "(model.sample(..., return_means=False))"
-            ),
-        },
-    }

@@ -108,10 +108,14 @@ def read_idx(path):
 
     Raises:
         FileNotFoundError: no file at `path`.
-        ValueError: `path` is a folder, or the file is not a complete IDX
-            file (truncated, corrupt, trailing data).
+        ValueError: `path` is not a path, is a folder, or the file is not a
+            complete IDX file (truncated, corrupt, trailing data).
     """
-    path = os.fspath(path)
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise ValueError(
+            f"`path` must be the path of an IDX file (a str or os.PathLike). Received: path={path!r}"
+        )
+    path = os.fsdecode(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"Expected an IDX file. No file at {path!r}.")
     if os.path.isdir(path):

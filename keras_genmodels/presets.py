@@ -30,8 +30,8 @@ the same way (tests use one).
 import importlib.resources
 import json
 import os
-import tempfile
 
+from keras_genmodels._files import atomic_write_text
 from keras_genmodels.saving import file_sha256  # noqa: F401  (also public here)
 
 MANIFEST = "manifest.json"
@@ -217,14 +217,5 @@ def register_preset(root, name, *, file, class_name, family, description, card, 
     presets = read_manifest(root)
     presets[name] = entry
     manifest = {"format_version": FORMAT_VERSION, "presets": dict(sorted(presets.items()))}
-    fd, tmp = tempfile.mkstemp(suffix=".json", prefix=".tmp-manifest-", dir=root)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=2)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, os.path.join(root, MANIFEST))
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write_text(os.path.join(root, MANIFEST), json.dumps(manifest, indent=2) + "\n")
     return entry

@@ -10,10 +10,11 @@ truncated file gives an error that says so.
 
 import hashlib
 import os
-import tempfile
 import zipfile
 
 import keras
+
+from keras_genmodels._files import atomic_path
 
 
 def save_model(model, filepath, overwrite=True):
@@ -36,18 +37,9 @@ def save_model(model, filepath, overwrite=True):
         raise FileExistsError(
             f"Refusing to overwrite {filepath!r}: pass overwrite=True to replace it."
         )
-    folder = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".keras", prefix=".tmp-", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(filepath, suffix=".keras") as tmp:
         keras.saving.save_model(model, tmp)
         _check_archive(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
-        os.replace(tmp, filepath)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return filepath
 
 
@@ -58,12 +50,6 @@ def file_sha256(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _check_extension(filepath):
@@ -121,7 +107,12 @@ def _check_archive(filepath):
 
 
 def _holds_ours(layer):
-    """Whether `layer` or one of its sub-layers is a keras_genmodels class."""
+    """Whether `layer` or one of its sub-layers is a model of a registered family
+    (or any keras_genmodels class)."""
+    from keras_genmodels import families
+
+    if families.family_of(layer) is not None:
+        return True
     if any(c.__module__.startswith("keras_genmodels.") for c in type(layer).__mro__):
         return True
     return any(_holds_ours(sub) for sub in getattr(layer, "layers", ()) if sub is not layer)
@@ -140,12 +131,14 @@ def load_model(filepath, safe_mode=True, compile=True):
         ValueError: `filepath` does not end in `.keras`, is a folder, is not a
             complete `.keras` archive, holds a config that cannot be
             deserialised (an unknown class, bad arguments), or holds a model
-            with no keras_genmodels class in it (a plain Keras model).
+            of no registered family (a plain Keras model).
     """
     filepath = _check_extension(filepath)
     _check_archive(filepath)
-    # Importing the package registers every serialisable class.
-    import keras_genmodels  # noqa: F401
+    # Importing the families registers every serialisable class.
+    from keras_genmodels import families
+
+    families.discover()
 
     try:
         model = keras.saving.load_model(filepath, safe_mode=safe_mode, compile=compile)
@@ -159,8 +152,8 @@ def load_model(filepath, safe_mode=True, compile=True):
         ) from e
     if not _holds_ours(model):
         raise ValueError(
-            "Expected a keras_genmodels model (VAE, BernoulliRBM, GaussianBernoulliRBM, "
-            f"...) in {filepath!r}. Received a {type(model).__module__}."
-            f"{type(model).__name__}; load it with keras.saving.load_model instead."
+            f"Expected a keras_genmodels model of a registered family ({families.model_class_names()}) in "
+            f"{filepath!r}. Received a {type(model).__module__}.{type(model).__name__}; "
+            "load it with keras.saving.load_model instead."
         )
     return model

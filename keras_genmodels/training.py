@@ -15,12 +15,12 @@ import glob
 import json
 import math
 import os
-import tempfile
 
 import keras
 import numpy as np
 
 from keras_genmodels import _validation as v
+from keras_genmodels._files import atomic_path, atomic_write_text
 
 _METADATA = "training_metadata.json"
 
@@ -142,20 +142,6 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
         )
 
 
-def _atomic_write_text(path, text):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`keras.callbacks.BackupAndRestore` with atomic backups and the history kept.
 
@@ -261,21 +247,15 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
         name = f"epoch-{self._current_epoch:06d}-batch-{self._last_batch_seen:09d}.weights.h5"
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".weights.h5", dir=self.backup_dir)
-        os.close(fd)
-        try:
+        with atomic_path(os.path.join(self.backup_dir, name), suffix=".weights.h5") as tmp:
             self.model.save_weights(tmp, overwrite=True)
-            os.replace(tmp, os.path.join(self.backup_dir, name))
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
         metadata = {
             "epoch": self._current_epoch,
             "batch": self._last_batch_seen,
             "weights": name,
             "history": self.history,
         }
-        _atomic_write_text(self._metadata_path, json.dumps(metadata))
+        atomic_write_text(self._metadata_path, json.dumps(metadata))
         for old in glob.glob(os.path.join(self.backup_dir, "*.weights.h5")):
             if os.path.basename(old) != name:
                 os.remove(old)

@@ -43,6 +43,7 @@ from keras_genmodels.rbm import (
     GaussianBernoulliRBM,
     check_schedule,
     default_ais_schedule,
+    parallel_tempering_sample,
 )
 from keras_genmodels.vae import VAE, Sampling, build_networks, elbo, importance_weighted_bound
 
@@ -496,7 +497,11 @@ CASES = [
     Case("log_partition_ais-n_chains-zero", lambda f: rbm().log_partition_ais(betas=[0, 1], n_chains=0), ValueError,
          positive_int("n_chains", 0)),
     Case("log_partition_ais-seed-str", lambda f: rbm().log_partition_ais(betas=[0, 1], seed="x"), ValueError,
-         _rx("`seed` must be an integer. Received: seed=x")),
+         _rx("`seed` must be None or an int in [-2**63, 2**63 - 2]. Received: seed='x'")),
+    Case("log_partition_ais-seed-float", lambda f: rbm().log_partition_ais(betas=[0, 1], seed=1.5), ValueError,
+         _rx("`seed` must be None or an int in [-2**63, 2**63 - 2]. Received: seed=1.5")),
+    Case("parallel_tempering_sample-seed-str", lambda f: parallel_tempering_sample(rbm(), 2, sweeps=1, seed="x"),
+         ValueError, _rx("`seed` must be None or an int in [-2**63, 2**63 - 2]. Received: seed='x'")),
     Case("log_partition_ais-data-grey", lambda f: rbm().log_partition_ais(data=_v(value=0.5), betas=[0, 1]), ValueError,
          _rx("`data` must be binary", "Received values such as [0.5]")),
     Case("default_ais_schedule-scale-zero", lambda f: default_ais_schedule(0), ValueError,
@@ -723,7 +728,8 @@ CASES = [
     Case("idx.read_idx-missing", lambda f: idx.read_idx(os.path.join(f.folder, "nope.gz")), FileNotFoundError,
          _rx("Expected an IDX file. No file at")),
     Case("idx.read_idx-folder", lambda f: idx.read_idx(f.folder), ValueError, _rx("Expected an IDX file. Received a folder")),
-    Case("idx.read_idx-path-int", lambda f: idx.read_idx(3), TypeError, _rx("expected str, bytes or os.PathLike object, not int")),
+    Case("idx.read_idx-path-int", lambda f: idx.read_idx(3), ValueError,
+         _rx("`path` must be the path of an IDX file (a str or os.PathLike). Received: path=3")),
     Case("idx.read_idx-empty", lambda f: idx.read_idx(f.idx_empty), ValueError, _rx("4-byte header. Received 0 byte(s)")),
     Case("idx.read_idx-random-bytes", lambda f: idx.read_idx(f.idx_random), ValueError,
          _rx("Expected an IDX magic number", "Received 0x")),
@@ -755,7 +761,7 @@ CASES = [
     Case("datasets.load-binarize", lambda f: datasets.load("mnist", binarize="soft"), ValueError, one_of("binarize", "soft")),
     Case("datasets.load-limit-zero", lambda f: datasets.load("mnist", limit=0), ValueError, positive_int("limit", 0)),
     Case("datasets.load-seed-str", lambda f: datasets.load("mnist", seed="0"), ValueError,
-         _rx("`seed` must be None or an int. Received: seed='0'")),
+         _rx("`seed` must be None or an int in [-2**63, 2**63 - 2]. Received: seed='0'")),
     Case("datasets.load-download-str", lambda f: datasets.load("mnist", download="yes"), ValueError,
          _rx("`download` must be None, True or False. Received: download='yes'")),
     Case("datasets.load-shuffle-int", lambda f: datasets.load("mnist", shuffle=1), ValueError,
@@ -934,7 +940,7 @@ CLI_CASES = [
     CliCase("cli-sample-unknown-class", lambda f: ["sample", f.unknown_class_keras], _rx("could not be loaded", "NoSuchModel")),
     CliCase("cli-sample-bad-argument", lambda f: ["sample", f.bad_argument_keras], _rx("Received: sigma2=-1.0")),
     CliCase("cli-evaluate-batch-size-zero", lambda f: ["evaluate", f.vae_keras, "--batch-size", "0", "--local-dir", f.empty_dir],
-            positive_int("batch_size", 0)),
+            positive_int("--batch-size", 0)),
     CliCase("cli-evaluate-no-data", lambda f: ["evaluate", f.vae_keras, "--dataset", "mnist", "--local-dir", f.empty_dir],
             _rx("Expected the MNIST split(s) ['test'] as IDX files", "Missing:")),
     CliCase("cli-export-version-zero", lambda f: ["export", f.vae_keras, f.folder, "--version", "0"], positive_int("version", 0)),
@@ -951,7 +957,7 @@ CLI_CASES = [
     CliCase("cli-train-rbm-visible", lambda f: ["train", "rbm", "--visible", "poisson"], one_of("--visible", "poisson")),
     CliCase("cli-train-rbm-dataset", lambda f: ["train", "rbm", "--dataset", "cifar10", "--local-dir", f.empty_dir],
             one_of("name", "cifar10")),
-    CliCase("cli-train-unknown-family", lambda f: ["train", "gan"], _rx("invalid choice: 'gan'")),
+    CliCase("cli-train-unknown-family", lambda f: ["train", "no_such_family"], _rx("invalid choice: 'no_such_family'")),
     CliCase("cli-no-command", lambda f: [], _rx("the following arguments are required: command")),
 ]
 

@@ -102,3 +102,33 @@ def test_exclusive_scratch_waits_for_the_holder_of_the_lock(tmp_path):
     finally:
         holder.wait(timeout=60)
     assert waited > 0.5 and holder.returncode == 0
+
+
+def test_atomic_path_replaces_the_target_only_when_the_write_succeeds(tmp_path):
+    target = tmp_path / "history.json"
+    _files.atomic_write_text(target, "old")
+    with pytest.raises(RuntimeError):
+        with _files.atomic_path(target, suffix=".json") as tmp:
+            pathlib.Path(tmp).write_text("half")
+            raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json"]  # no temporary file left
+    _files.atomic_write_text(target, "new")
+    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) != "0o600"
+
+
+def test_atomic_write_json_writes_numpy_values():
+    import json
+    import tempfile
+
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "m.json")
+        _files.atomic_write_json(path, {"a": np.float32(1.5), "b": np.arange(3), "c": np.int64(2)})
+        with open(path) as f:
+            assert json.load(f) == {"a": 1.5, "b": [0, 1, 2], "c": 2}
+        with pytest.raises(TypeError, match="not JSON serialisable"):
+            _files.atomic_write_json(path, {"x": object()})
+        with open(path) as f:
+            assert json.load(f)["c"] == 2  # the failed write left the old file

@@ -21,7 +21,9 @@ import zipfile
 import pytest
 
 import keras_genmodels
-from keras_genmodels import presets
+from keras_genmodels import preset_training, presets
+from keras_genmodels.physics import references
+from keras_genmodels.vae import presets as vae_presets
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE_PRESETS = REPO / "keras_genmodels" / "presets"
@@ -39,7 +41,8 @@ def _script():
     return module
 
 
-train_presets = _script()
+# The script is a thin command line over the library's preset machinery.
+train_presets = pt = preset_training
 
 
 def _needs_fashion_mnist(card, request):
@@ -155,11 +158,11 @@ def test_smoke_cards_hold_the_issue_metrics(smoke_root):
 
 
 def test_distribution_observables_of_p_T_are_the_exact_ones():
-    from keras_genmodels.physics import exact
+    from keras_genmodels.physics import analysis, exact
 
     for temperature in (1.8, 3.0):
-        _, log_p, _ = train_presets.ising_exact(4, temperature)
-        ours = train_presets.distribution_observables(4, temperature, log_p + 7.0)  # unnormalised
+        _, log_p, _ = references.exact_states(4, temperature)
+        ours = analysis.observables_of_distribution(log_p + 7.0, 4, temperature)  # unnormalised
         reference = exact.exact_observables(4, temperature)
         for key, value in ours.items():
             assert value == pytest.approx(float(reference[key]), rel=1e-9, abs=1e-12), key
@@ -168,7 +171,7 @@ def test_distribution_observables_of_p_T_are_the_exact_ones():
 def test_list_presets_and_families(smoke_root):
     listed = presets.list_presets(root=smoke_root)
     assert list(listed) == sorted(SMOKE_PRESETS)
-    assert listed["rbm_ising_l4_tc"] == train_presets.RECIPES["rbm_ising_l4_tc"]["description"]
+    assert listed["rbm_ising_l4_tc"] == train_presets.recipes()["rbm_ising_l4_tc"]["description"]
     assert sorted(presets.list_presets(family="vae", root=smoke_root)) == ["vae_fashion_mnist_mlp", "vae_ising_l4_tc"]
     assert keras_genmodels.list_presets is presets.list_presets
     assert keras_genmodels.load_pretrained is presets.load_pretrained
@@ -238,11 +241,12 @@ def test_register_preset_replaces_an_entry_atomically(copied_root):
 def test_script_refuses_smoke_files_in_the_package_and_unknown_names(capsys):
     with pytest.raises(ValueError, match="--smoke writes toy models"):
         train_presets.train_preset("rbm_ising_l4_tc", smoke=True)
-    assert train_presets.main(["nope"]) == 2
+    script = _script()  # the command line itself
+    assert script.main(["nope"]) == 2
     assert "unknown preset(s) ['nope']" in capsys.readouterr().err
-    assert train_presets.main(["--list"]) == 0
+    assert script.main(["--list"]) == 0
     listed = capsys.readouterr().out
-    for name in train_presets.RECIPES:
+    for name in train_presets.recipes():
         assert f"{name}: " in listed
 
 
@@ -257,25 +261,25 @@ def test_from_model_takes_a_cli_run_with_the_recipe_only(tmp_path):
     save_model(VAE(architecture="mlp", data_shape=(4,), latent_dim=1, hidden_units=(2,)), tmp_path / "model.keras")
     history = {"history": {"loss": [2.0, 1.0]}, "train_seconds": 12.5, "args": args}
     (tmp_path / "history.json").write_text(json.dumps(history))
-    model, seconds, hist, command = train_presets.trained_by_cli(r, str(tmp_path))
+    model, seconds, hist, command = vae_presets.from_cli_run(r, str(tmp_path))
     assert type(model).__name__ == "VAE" and seconds == 12.5 and hist == {"loss": [2.0, 1.0]}
     assert command.startswith("keras-genmodels train vae --dataset fashion_mnist --architecture conv")
     assert command.endswith("--epochs 30 --batch-size 128 --learning-rate 0.001 --seed 0 --out runs/vae")
     (tmp_path / "history.json").write_text(json.dumps(dict(history, args=dict(args, epochs=10))))
     with pytest.raises(ValueError, match="Expected a `keras-genmodels train vae` run with the recipe"):
-        train_presets.trained_by_cli(r, str(tmp_path))
+        vae_presets.from_cli_run(r, str(tmp_path))
     for name in ("rbm_ising_l4_tc", "vae_fashion_mnist_mlp"):
-        with pytest.raises(ValueError, match="--from-model applies to image VAE presets"):
+        with pytest.raises(ValueError, match="--from-model applies to"):
             train_presets.train_preset(name, out=tmp_path / "out", from_model=str(tmp_path))
 
 
 def test_recipes_cover_the_issue():
-    r = train_presets.RECIPES
+    r = train_presets.recipes()
     assert r["vae_fashion_mnist_keras_io"]["model"] == {"architecture": "conv", "latent_dim": 2, "likelihood": "bernoulli"}
     assert r["vae_fashion_mnist_keras_io"]["train"]["epochs"] == 30
     assert r["rbm_fashion_mnist_500"]["model"]["n_hidden"] == 500
     assert r["rbm_fashion_mnist_500"]["data"]["binarize"] == "fixed"
-    temperatures = sorted(r[f"rbm_ising_l4_{k}"]["data"]["temperature"] for k in train_presets.ISING_TEMPERATURES)
+    temperatures = sorted(r[f"rbm_ising_l4_{k}"]["data"]["temperature"] for k in references.ISING_TEMPERATURES)
     assert temperatures[0] < 2.269185 < temperatures[-1]
     for name, recipe in r.items():
         if recipe["kind"] == "image" and recipe["family"] == "vae":

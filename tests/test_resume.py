@@ -125,7 +125,7 @@ def _state(model):
     return {
         "variables": [np.asarray(v) for v in model.variables],
         "optimizer": [np.asarray(v) for v in model.optimizer.variables],
-        "seeds": [np.asarray(g.state) for g in model._seed_generators_to_save().values()],
+        "seeds": [np.asarray(g.state) for g in model.seed_generators()],
     }
 
 

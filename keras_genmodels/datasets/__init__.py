@@ -132,14 +132,6 @@ def _check_threshold(threshold):
     return threshold
 
 
-def _check_seed(seed):
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-    ):
-        raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
-    return None if seed is None else int(seed)
-
-
 def load(
     name,
     split="train",
@@ -166,7 +158,7 @@ def load(
     every core): its model thread made the destruction of each epoch's
     iterator, which Keras's `fit` creates anew, wait up to its optimisation
     period, 5-9 s at the start of most epochs of the VAE here
-    (`bench/numpy_fit_stall.py --datasets`).
+    (`bench/experiments/numpy_fit_stall.py --datasets`).
 
     Binarisation, for grey level x in [0, 1]:
     - "fixed": b = 1[x > threshold];
@@ -229,7 +221,7 @@ def load(
         _validation.check_choice("binarize", binarize, _BINARIZE)
     threshold = _check_threshold(threshold)
     _check_optional_bool("shuffle", shuffle)
-    seed = _check_seed(seed)
+    seed = _validation.check_seed("seed", seed)
     if limit is not None:
         limit = _validation.check_positive_int("limit", limit)
     _check_optional_bool("download", download)

@@ -98,7 +98,18 @@ def rbm_exact_kl(rbm, temperature):
     return float(np.sum(np.exp(log_p) * (log_p - rbm_log_marginal(rbm))))
 
 
-def _observables_of_distribution(log_q, L, temperature):
+def observables_of_distribution(log_q, L, temperature):
+    """<e>, <|m|>, c, chi and U_4 per spin of a distribution q over every state of an L x L lattice.
+
+    The definitions of `exact.exact_observables`, with q in place of p_T:
+    u = <E>/N, c = beta^2 Var(E)/N, <|m|>, chi = beta N (<m^2> - <|m|>^2),
+    U_4 = 1 - <m^4>/(3 <m^2>^2), N = L^2, beta = 1/T.
+
+    Args:
+        log_q: log q of every state in `exact`'s order, up to a constant (2^N,).
+        L: the lattice size (L <= 4).
+        temperature: T, for beta in c and chi.
+    """
     q = np.exp(log_q - exact._logsumexp(log_q))
     _, e, m = exact._enumerated(L)
     n = L * L
@@ -121,7 +132,7 @@ def rbm_exact_observables(rbm, temperature):
     c and chi use `temperature` (the one the RBM was trained at) for β.
     """
     L = enumerable_lattice_size(rbm)
-    return _observables_of_distribution(rbm_log_marginal(rbm), L, temperature)
+    return observables_of_distribution(rbm_log_marginal(rbm), L, temperature)
 
 
 def empirical_distribution(configurations, symmetrize=True, encoding="spin"):
@@ -176,7 +187,8 @@ def rbm_kl_estimate(rbm, configurations, temperature, *, log_z=None, encoding="s
         KL = <log p_T(s) - log q(b(s))>_{s ~ p_T},
         log p_T(s) = -E(s)/T - log Z_T (Kaufman),  log q(b) = -F(b) - log Z_q,
 
-    log Z_q exact when the RBM's smaller layer has <= 20 units, else by AIS
+    log Z_q exact when the RBM's smaller layer has at most
+    `rbm.partition.AUTO_EXACT_MAX_UNITS` (20) units, else by AIS
     (`rbm.log_partition_ais(**ais_kwargs)`), whose bias (log Z_q low on
     average) makes the KL estimate low. The statistical error is the
     standard error of the mean over the (independent) configurations.
@@ -196,7 +208,9 @@ def rbm_kl_estimate(rbm, configurations, temperature, *, log_z=None, encoding="s
         )
     log_z_error = 0.0
     if log_z is None:
-        if rbm.exact_layer()[1] <= 20:
+        from keras_genmodels.rbm import partition
+
+        if partition.auto_method(rbm) == "exact":
             log_z = float(rbm.log_partition_exact())
         else:
             est = rbm.log_partition_ais(**ais_kwargs)

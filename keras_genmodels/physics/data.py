@@ -31,13 +31,13 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
 from keras_genmodels._arrays import data_options
+from keras_genmodels._files import atomic_path
 from keras_genmodels._validation import check_choice, check_positive_int, check_seed
 from keras_genmodels.physics import lattice, sampler, symmetry
 
@@ -125,17 +125,9 @@ def _temperature_seed(seed, L, T):
 
 
 def _atomic_savez(path, **arrays):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".npz", prefix=".tmp-", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def generate(

@@ -6,7 +6,8 @@ from keras import ops
 
 from keras_genmodels import distribute
 from keras_genmodels._validation import check_bool, check_positive_float
-from keras_genmodels.rbm.rbm_base import RestrictedBoltzmannMachine, bernoulli
+from keras_genmodels.rbm.rbm_base import RestrictedBoltzmannMachine
+from keras_genmodels.sampling.backend import bernoulli
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
@@ -119,7 +120,7 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
             **kwargs,
         )
 
-    def _build_visible_weights(self):
+    def build_visible_weights(self):
         if self.centering:
             # lambda: moving average of P(h | v_data), the hidden offset.
             self.hidden_offset = self.add_weight(
@@ -153,7 +154,7 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         return "visible", self.n_visible
 
     # -- training ---------------------------------------------------------
-    def _gradient(self, v, ph, row_weight):
+    def contrastive_gradient(self, v, ph, row_weight):
         weighted = ph * row_weight[:, None]  # (R, H)
         if not self.centering:
             # dL/dW = <v P(h|v)^T>_model - <v P(h|v)^T>_data: one (D, R) x (R, H) matmul.
@@ -187,18 +188,18 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
             grad_c - ops.matmul(ops.matmul(centred_v, mu), centred_h),
         ]
 
-    def _valid_batch(self, v):
+    def valid_batch(self, v):
         # v (v - 1) == 0 exactly for 0 and 1; NaN compares unequal.
         return ops.all(ops.equal(v * (v - 1.0), 0.0))
 
-    def _invalid_message(self):
+    def invalid_batch_message(self):
         return (
             "BernoulliRBM expected binary visible values (every value 0 or 1). "
             "Received a batch with other values (or NaN): binarise the data, "
             "e.g. x = (pixels > 127)."
         )
 
-    def _check_visible_values(self, name, arr, mean_field=False):
+    def check_visible_values(self, name, arr, mean_field=False):
         if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
             n_bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
             raise ValueError(
@@ -249,7 +250,7 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
 
     metric_names = ("reconstruction_error", "free_energy", "pseudo_log_likelihood")
 
-    def _metric_values(self, v, pre, rec_target, reconstruction):
+    def metric_values(self, v, pre, rec_target, reconstruction):
         softplus_pre = ops.softplus(pre)
         free_energy = self.visible_energy(v) - ops.sum(softplus_pre, axis=-1)
         error = ops.mean(ops.square(rec_target - reconstruction), axis=-1)
@@ -258,9 +259,9 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
 
     def pseudo_log_likelihood(self, v, seed=None):
         """Stochastic pseudo-log-likelihood per example (scikit-learn's `score_samples`)."""
-        v = self._validate("v", v)
-        self._reseed(seed)
-        return self._map(
+        v = self.check_visible("v", v)
+        self.reseed(seed)
+        return self.map_batches(
             lambda t: self._pseudo_log_likelihood(
                 t, self.compute_hidden_logits(t), self.sampling_seed_generator
             ),
@@ -280,14 +281,14 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
         Then P(v | h = 0) is the data's base rate, and early samples look like
         the data's average.
         """
-        data = self._validate("data", data)
+        data = self.check_visible("data", data)
         self.visible_bias.assign(
             self._smoothed_logits(data.mean(0, dtype="float64"), data.shape[0]).astype(
                 self.visible_bias.dtype
             )
         )
 
-    def _max_abs_preactivation(self):
+    def max_abs_hidden_logit(self):
         """max_j max(|c_j + sum_i min(W_ij, 0)|, |c_j + sum_i max(W_ij, 0)|) over v in {0, 1}^D."""
         w = ops.convert_to_numpy(self.kernel).astype("float64")
         c = ops.convert_to_numpy(self.hidden_bias).astype("float64")
@@ -314,20 +315,20 @@ class BernoulliRBM(RestrictedBoltzmannMachine):
             "kernel_t": ops.transpose(ops.convert_to_tensor(self.kernel)),
         }
 
-    def _ais_log_ratio(self, v, base):
+    def ais_log_ratio(self, v, base):
         """log p*_B,vis(v) - log p*_A(v) = (b - b_A) . v, shape (M,)."""
         return ops.matmul(v, self.visible_bias - base["logits"])
 
     # The noise `_ais_sample_visible` takes: U[0, 1) uniforms.
-    _ais_noise = "uniform"
+    ais_noise = "uniform"
 
-    def _ais_sample_visible(self, h, beta, base, noise):
+    def ais_draw_visible(self, h, beta, base, noise):
         """v ~ P_beta(v | h) = sigmoid(beta W h + (1 - beta) b_A + beta b), as u < P."""
         bias = (1.0 - beta) * base["logits"] + beta * self.visible_bias  # (D,)
         pre = beta * ops.matmul(h, base["kernel_t"]) + bias
         return ops.cast(ops.less(noise, ops.sigmoid(pre)), pre.dtype)
 
-    def _ais_sample_base(self, n, base, seed):
+    def ais_draw_base(self, n, base, seed):
         p = ops.sigmoid(ops.broadcast_to(base["logits"], (n, self.n_visible)))
         return bernoulli(p, seed)
 

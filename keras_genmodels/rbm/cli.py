@@ -9,7 +9,6 @@ Gaussian ones see x / 255.
 """
 
 import argparse
-import json
 import os
 import time
 
@@ -47,13 +46,7 @@ def add_train_arguments(p):
                         "the chunked loop over in-memory data is compiled with XLA")
     p.add_argument("--ais", action="store_true",
                    help="after training, estimate the test log-likelihood by AIS (~30 s for 784x500)")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--local-dir", default=None, help="folder of the IDX .gz files (offline)")
-    p.add_argument("--out", default="saved_models/rbm", help="output folder")
-    p.add_argument("--verbose", type=int, default=1, help="Keras progress bar: 0, 1 or 2")
-    from keras_genmodels.cli import add_training_arguments
-
-    add_training_arguments(p)
 
 
 def add_evaluate_arguments(p):
@@ -69,25 +62,14 @@ def add_sample_arguments(p):
                    help="RBM: Gibbs sweeps per sample. Defaults to 1000")
 
 
-def handles(model):
-    from keras_genmodels.rbm import RestrictedBoltzmannMachine
-
-    return isinstance(model, RestrictedBoltzmannMachine)
-
-
-def _load_images(dataset, split, local_dir, limit=None):
+def _load(dataset, split, local_dir, limit=None, gaussian=False):
+    """Binary models see pixel > 127 (`datasets.binarize_images`), Gaussian ones pixel / 255; (N, 784)."""
     from keras_genmodels import datasets
 
-    images = datasets.load_arrays(dataset, split, local_dir=local_dir, with_labels=False)
-    return images[:limit] if limit is not None else images
-
-
-def _preprocess(images, gaussian):
-    """Binary models: pixel > 127; Gaussian ones: pixel / 255. Shape (N, 784)."""
-    flat = images.reshape(images.shape[0], -1)
-    if gaussian:
-        return flat.astype("float32") / 255.0
-    return (flat > 127).astype("float32")
+    return datasets.load_unit_images(
+        dataset, split, binarize=None if gaussian else "fixed", limit=limit, local_dir=local_dir,
+        flatten=True,
+    )
 
 
 def _is_gaussian(model):
@@ -96,12 +78,14 @@ def _is_gaussian(model):
     return isinstance(model, GaussianBernoulliRBM)
 
 
-def train(args):
+def training(args, strategy):
+    """The RBM of the flags, compiled, on the binarised (or grey-level) train split,
+    with `--validation-size` test images monitored each epoch."""
     import keras
 
-    from keras_genmodels import distribute, plotting, training
     from keras_genmodels.rbm import BernoulliRBM, GaussianBernoulliRBM, plots
-    from keras_genmodels.saving import save_model
+    from keras_genmodels.rbm.callbacks import FreeEnergyGap
+    from keras_genmodels.runner import TrainingPlan
 
     v.check_choice("--visible", args.visible, ("bernoulli", "gaussian"))
     epochs = v.check_positive_int("--epochs", args.epochs)
@@ -113,22 +97,15 @@ def train(args):
         v.check_positive_int("--limit", args.limit)
     if args.validation_size:
         v.check_positive_int("--validation-size", args.validation_size)
-    v.check_choice("--strategy", args.strategy, distribute.STRATEGIES)
     gaussian = args.visible == "gaussian"
-    strategy = distribute.get_strategy(args.strategy)
-    out = training.output_dir(args.out, strategy)
-    keras.utils.set_random_seed(args.seed)
-
-    x = _preprocess(_load_images(args.dataset, "train", args.local_dir, args.limit), gaussian)
+    x = _load(args.dataset, "train", args.local_dir, args.limit, gaussian)
     common = dict(
         n_visible=x.shape[1], n_hidden=args.hidden, k=args.k, persistent=args.persistent,
         n_chains=args.n_chains, weight_decay=args.weight_decay, seed=args.seed,
     )
     with strategy.scope():
         if gaussian:
-            model = GaussianBernoulliRBM(
-                variance=args.variance, learn_variance=args.learn_variance, **common
-            )
+            model = GaussianBernoulliRBM(variance=args.variance, learn_variance=args.learn_variance, **common)
         else:
             model = BernoulliRBM(centering=args.centering, **common)
         if args.init_visible_bias:
@@ -147,85 +124,42 @@ def train(args):
             jit_compile="auto" if args.jit is None else args.jit,
         )
     held_out = None
+    callbacks = []
     if args.validation_size:
-        held_out = _preprocess(
-            _load_images(args.dataset, "test", args.local_dir, args.validation_size), gaussian
-        )
-    os.makedirs(out, exist_ok=True)
-    backup_dir = os.path.join(out, "backup")
-    extra = []
-    if held_out is not None:
-        from keras_genmodels.rbm.callbacks import FreeEnergyGap
+        held_out = _load(args.dataset, "test", args.local_dir, args.validation_size, gaussian)
+        # Run before the backup, so that the backed-up history has the gap too.
+        callbacks = [cb for cb in [FreeEnergyGap.from_data(x, held_out, n=1000)] if cb is not None]
 
-        # Before the backup, so that the backed-up history has the gap too.
-        extra = [cb for cb in [FreeEnergyGap.from_data(x, held_out, n=1000)] if cb is not None]
-    callbacks, backup = training.training_callbacks(backup_dir, resume=args.resume, extra=extra)
-    start = time.perf_counter()
-    model.fit(
-        x, batch_size=batch_size, epochs=epochs, validation_data=held_out, verbose=args.verbose,
-        callbacks=callbacks,
+    def finish(model, out, record):
+        if args.ais:
+            x_test = _load(args.dataset, "test", args.local_dir, gaussian=gaussian)
+            est = model.log_partition_ais(seed=args.seed)
+            record["test_log_likelihood"] = model.log_likelihood(x_test, log_z=est)
+            record["log_z"] = {"ais": est.log_z, "std": est.std, "lower": est.lower,
+                               "upper": est.upper, "seconds": est.seconds}
+            print(f"test log-likelihood (AIS): {record['test_log_likelihood']:.2f} "
+                  f"± {est.std:.2f} nats per image")
+        plots.plot_filters(model, os.path.join(out, "filters.png"))
+        plots.plot_gibbs_chains(model, os.path.join(out, "gibbs_chains.png"), seed=args.seed)
+        plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
+
+    return TrainingPlan(
+        model=model, data=x, epochs=epochs, examples=x.shape[0], callbacks=callbacks, finish=finish,
+        fit_kwargs={"batch_size": batch_size, "validation_data": held_out},
     )
-    seconds = time.perf_counter() - start
-    path = save_model(model, os.path.join(out, "model.keras"))
-    epochs_run = epochs - backup.initial_epoch
-    record = {
-        "family": "rbm",
-        "history": backup.history,  # every epoch, those before a resume included
-        "train_seconds": seconds,
-        "examples_per_second": epochs_run * x.shape[0] / seconds,
-        "resumed_from_epoch": backup.initial_epoch,
-        "replicas": strategy.num_replicas_in_sync,
-        "args": {k: val for k, val in vars(args).items() if k not in ("command", "family")},
-    }
-    if args.ais:
-        x_test = _preprocess(_load_images(args.dataset, "test", args.local_dir), gaussian)
-        est = model.log_partition_ais(seed=args.seed)
-        record["test_log_likelihood"] = model.log_likelihood(x_test, log_z=est)
-        record["log_z"] = {"ais": est.log_z, "std": est.std, "lower": est.lower,
-                           "upper": est.upper, "seconds": est.seconds}
-        print(f"test log-likelihood (AIS): {record['test_log_likelihood']:.2f} "
-              f"± {est.std:.2f} nats per image")
-    with open(os.path.join(out, "history.json"), "w") as f:
-        json.dump(record, f, indent=2)
-    training.discard_backup(backup_dir)
-    plotting.training_curves(record["history"], os.path.join(out, "training_curves.png"))
-    plots.plot_filters(model, os.path.join(out, "filters.png"))
-    plots.plot_gibbs_chains(model, os.path.join(out, "gibbs_chains.png"), seed=args.seed)
-    plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
-    resumed = f" (resumed after epoch {backup.initial_epoch})" if backup.initial_epoch else ""
-    print(
-        f"Trained {epochs} epoch(s){resumed} in {seconds:.1f} s "
-        f"({record['examples_per_second']:.0f} examples/s); wrote {path} and plots in {out}"
-    )
-    return 0
-
-
-def _dataset_of(args):
-    """--dataset, else the one recorded in the model's history.json, else fashion_mnist."""
-    if args.dataset:
-        return args.dataset
-    record = os.path.join(os.path.dirname(os.path.abspath(args.model)), "history.json")
-    try:
-        with open(record) as f:
-            return json.load(f)["args"]["dataset"]
-    except (OSError, KeyError, ValueError):
-        return "fashion_mnist"
 
 
 def evaluate(model, args):
-    from keras_genmodels.rbm import default_ais_schedule
+    """log Z (exact or by AIS) and the mean log-likelihood of the split, in nats."""
+    from keras_genmodels.rbm import default_ais_schedule, partition
 
     v.check_choice("--method", args.method, ("auto", "exact", "ais"))
     v.check_positive_int("--ais-chains", args.ais_chains)
     v.check_positive_float("--ais-scale", args.ais_scale)
-    dataset = _dataset_of(args)
-    limit = v.check_positive_int("--limit", args.limit) if args.limit is not None else None
-    x = _preprocess(_load_images(dataset, args.split, args.local_dir, limit), _is_gaussian(model))
-    method = args.method
-    if method == "auto":
-        method = "exact" if model.exact_layer()[1] <= 20 else "ais"
+    x = _load(args.dataset, args.split, args.local_dir, args.limit, _is_gaussian(model))
+    method = partition.auto_method(model) if args.method == "auto" else args.method
     start = time.perf_counter()
-    metrics = {"dataset": dataset, "split": args.split, "n": int(x.shape[0]), "method": method}
+    metrics = {"dataset": args.dataset, "split": args.split, "n": int(x.shape[0]), "method": method}
     if method == "exact":
         log_z = model.log_partition_exact()
         metrics.update(log_z=log_z, log_z_std=0.0)
@@ -241,22 +175,18 @@ def evaluate(model, args):
                   f"{est.upper:.2f}]; {est.n_chains} chains, {est.n_betas} betas)")
     ll = model.log_likelihood(x, log_z=log_z)
     metrics.update(log_likelihood=ll, seconds=time.perf_counter() - start)
-    print(f"{dataset}/{args.split}: log-likelihood = {ll:.2f} nats per example "
+    print(f"{args.dataset}/{args.split}: log-likelihood = {ll:.2f} nats per example "
           f"(n={x.shape[0]}; {detail})")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(metrics, f, indent=2)
-    return 0
+    return metrics
 
 
 def sample(model, args):
+    """`--gibbs-steps` block Gibbs sweeps from the base-rate model: a grid for square images, else an array."""
     from keras_genmodels.rbm import plots
+    from keras_genmodels.runner import Samples
 
     steps = v.check_positive_int("--gibbs-steps", args.gibbs_steps)
     shape = plots.image_shape_of(model.n_visible)
-    if shape[0] > 1:
-        plots.plot_samples(model, args.out, n=args.n, steps=steps, seed=args.seed)
-    else:
-        np.save(os.path.splitext(args.out)[0] + ".npy", model.sample(args.n, steps, args.seed))
-    print(f"Wrote {args.n} samples ({steps} Gibbs sweeps each) to {args.out}")
-    return 0
+    values = model.sample(args.n, seed=args.seed, steps=steps)
+    return Samples(values, image_shape=shape if shape[0] > 1 else None,
+                   title=f"{args.n} samples after {steps} Gibbs sweeps", detail=f"{steps} Gibbs sweeps each")

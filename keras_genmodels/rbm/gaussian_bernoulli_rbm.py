@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_genmodels._validation import check_bool, check_positive_float
-from keras_genmodels.rbm import _backend
+from keras_genmodels.sampling import backend
 from keras_genmodels.rbm.rbm_base import HALF_LOG_2PI, RestrictedBoltzmannMachine
 
 
@@ -94,7 +94,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
             **kwargs,
         )
 
-    def _build_visible_weights(self):
+    def build_visible_weights(self):
         # z = log sigma^2, one per visible unit.
         self.log_variance = self.add_weight(
             shape=(self.n_visible,),
@@ -118,7 +118,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         """E_v(v) = sum_i (v_i - b_i)^2 / (2 sigma_i^2)."""
         return 0.5 * ops.sum(ops.square(v - self.visible_bias) * self._inv_variance(), -1)
 
-    def _visible_scale(self, v):
+    def visible_scale(self, v):
         return v * self._inv_variance()
 
     def compute_visible_mean(self, h):
@@ -127,7 +127,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
 
     def draw_visible(self, h, seed):
         mean = self.compute_visible_mean(h)
-        noise = _backend.normal(ops.shape(mean), mean.dtype, seed)
+        noise = backend.normal(ops.shape(mean), mean.dtype, seed)
         return mean + ops.exp(0.5 * self.log_variance) * noise, mean
 
     def compute_log_marginal_hidden(self, h):
@@ -143,18 +143,18 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         return "hidden", self.n_hidden
 
     # -- training ---------------------------------------------------------
-    def _update_data_statistics(self, v):
+    def update_data_statistics(self, v):
         """Running first and second moments of the data (global batch, one all-reduce)."""
-        batch, (total, total_square) = self._global_batch_sums(v, ops.square(v))
+        batch, (total, total_square) = self.global_batch_sums(v, ops.square(v))
         weight = batch / (self.data_count + batch)
         self.data_second_moment.assign(
             self.data_second_moment
             + (total_square / batch - self.data_second_moment) * weight
         )
-        self._update_running_mean(batch, total)
+        self.update_running_mean(batch, total)
         return batch
 
-    def _gradient(self, v, ph, row_weight):
+    def contrastive_gradient(self, v, ph, row_weight):
         inv_var = self._inv_variance()
         weighted = ph * row_weight[:, None]  # (R, H)
         grad_w = ops.matmul(ops.transpose(v * inv_var), weighted)  # (D, H)
@@ -170,10 +170,10 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
             grads.append(square * inv_var - coupling)
         return grads
 
-    def _valid_batch(self, v):
+    def valid_batch(self, v):
         return ops.all(ops.isfinite(v))
 
-    def _check_visible_values(self, name, arr, mean_field=False):
+    def check_visible_values(self, name, arr, mean_field=False):
         if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
             n_bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
             raise ValueError(
@@ -184,7 +184,7 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
     # -- AIS base model -----------------------------------------------------
     def initialize_visible_bias(self, data):
         """Set b to the data mean (then E[v | h = 0] is the average example)."""
-        data = self._validate("data", data)
+        data = self.check_visible("data", data)
         self.visible_bias.assign(data.mean(0).astype(self.visible_bias.dtype))
 
     def ais_base(self, data):
@@ -206,15 +206,15 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
             "log_z": float(log_z),
         }
 
-    def _ais_log_ratio(self, v, base):
+    def ais_log_ratio(self, v, base):
         """log p*_B,vis(v) - log p*_A(v) = sum (v - mu_A)^2 / (2 sigma_A^2) - E_v(v)."""
         base_term = 0.5 * ops.sum(ops.square(v - base["mean"]) * base["inv_var"], -1)
         return base_term - self.visible_energy(v)
 
     # The noise `_ais_sample_visible` takes: N(0, 1) draws.
-    _ais_noise = "normal"
+    ais_noise = "normal"
 
-    def _ais_sample_visible(self, h, beta, base, noise):
+    def ais_draw_visible(self, h, beta, base, noise):
         """v ~ P_beta(v | h), a Gaussian of precision (1-beta)/sigma_A^2 + beta/sigma^2
         and mean [(1-beta) mu_A/sigma_A^2 + beta (b + W h)/sigma^2] / precision."""
         inv_var = self._inv_variance()
@@ -225,8 +225,8 @@ class GaussianBernoulliRBM(RestrictedBoltzmannMachine):
         ) / precision
         return mean + noise / ops.sqrt(precision)
 
-    def _ais_sample_base(self, n, base, seed):
-        noise = _backend.normal((n, self.n_visible), self.compute_dtype, seed)
+    def ais_draw_base(self, n, base, seed):
+        noise = backend.normal((n, self.n_visible), self.compute_dtype, seed)
         return base["mean"] + noise / ops.sqrt(base["inv_var"])
 
     def get_config(self):

@@ -23,121 +23,36 @@ Each of M chains starts at v_1 ~ p_A, and for k = 1..K accumulates the weight
 then moves v_{k+1} ~ T_k(v_k) by one block Gibbs sweep that leaves p_k
 invariant. Then Z_B / Z_A ~= mean(w): an unbiased estimate of Z, so that
 log Z is (by Jensen) underestimated on average and the log-likelihood
-overestimated; the error bar says by how much it can be trusted.
+overestimated; the error bar says by how much it can be trusted. The loop and
+the estimate are the shared driver's (`keras_genmodels.sampling.ais`); this
+module gives it the RBM's sweep.
 """
 
-import functools
 import itertools
 import math
-import time
-from typing import NamedTuple
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_genmodels._validation import check_choice, check_positive_float, check_positive_int
-from keras_genmodels.rbm import _backend
-from keras_genmodels.rbm._backend import compile_function
+from keras_genmodels._validation import check_choice, check_positive_int, check_seed
+from keras_genmodels.sampling import backend
+from keras_genmodels.sampling.ais import (  # noqa: F401  (public here too)
+    AISEstimate,
+    anneal,
+    check_schedule,
+    default_ais_schedule,
+)
+from keras_genmodels.sampling.backend import compile_function
 
-# Largest layer summed over by `log_likelihood(method="auto")`.
+# Largest layer summed over by `log_likelihood(method="auto")` (2^20 states).
 AUTO_EXACT_MAX_UNITS = 20
 
 
-class AISEstimate(NamedTuple):
-    """An AIS estimate of log Z.
-
-    Attributes:
-        log_z: the estimate log Z_A + log mean(w), in nats.
-        std: its standard error in nats, std(w) / (sqrt(M) mean(w)).
-        lower: log Z_A + log(mean(w) - 3 s.e.(w)) (`-inf` if not positive).
-        upper: log Z_A + log(mean(w) + 3 s.e.(w)).
-        log_z_base: log Z_A of the base-rate model (with its 2^H hidden states).
-        log_weights: the M importance log-weights log w, a NumPy array.
-        n_chains: M.
-        n_betas: the number of inverse temperatures, beta_0 = 0 to beta_K = 1.
-        seconds: wall-clock time of the annealing loop, including the tracing
-            and XLA compilation of the loop, which each call does afresh.
-    """
-
-    log_z: float
-    std: float
-    lower: float
-    upper: float
-    log_z_base: float
-    log_weights: np.ndarray
-    n_chains: int
-    n_betas: int
-    seconds: float
-
-    def __repr__(self):
-        return (
-            f"AISEstimate(log_z={self.log_z:.4f}, std={self.std:.4f}, "
-            f"lower={self.lower:.4f}, upper={self.upper:.4f}, "
-            f"n_chains={self.n_chains}, n_betas={self.n_betas}, "
-            f"seconds={self.seconds:.1f})"
-        )
-
-
-def default_ais_schedule(scale=1.0):
-    """The schedule of Salakhutdinov & Murray (2008): 14,501 values of beta.
-
-    beta in steps of 1e-3 from 0 to 0.5, of 1e-4 from 0.5 to 0.9 and of 1e-5
-    from 0.9 to 1 (500 + 4,000 + 10,000 transitions).
-
-    Args:
-        scale: float > 0 multiplying the number of steps of each segment
-            (`scale=0.1` gives a 1,451-value schedule of the same shape, for
-            quick looks). Defaults to `1.0`.
-    """
-    scale = check_positive_float("scale", scale)
-    counts = [max(1, round(n * scale)) for n in (500, 4000, 10000)]
-    return np.concatenate(
-        [
-            np.linspace(0.0, 0.5, counts[0], endpoint=False),
-            np.linspace(0.5, 0.9, counts[1], endpoint=False),
-            np.linspace(0.9, 1.0, counts[2], endpoint=False),
-            [1.0],
-        ]
-    )
-
-
-def check_schedule(betas):
-    """Return `betas` as a float64 array if it is a valid AIS schedule.
-
-    A valid schedule has at least two values, starts at beta = 0, ends at
-    beta = 1, and never decreases.
-    """
-    try:
-        arr = np.asarray(betas, dtype="float64")
-    except (TypeError, ValueError):
-        raise ValueError(
-            "`betas` must be a 1-D schedule of inverse temperatures from 0 to 1 "
-            f"(floats). Received: betas={betas!r}"
-        ) from None
-    if arr.ndim != 1 or arr.size < 2:
-        raise ValueError(
-            "`betas` must be a 1-D schedule of at least 2 inverse temperatures "
-            f"from 0 to 1. Received: shape={arr.shape}"
-        )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("`betas` must be finite. Received NaN or Inf values.")
-    if arr[0] != 0.0:
-        raise ValueError(
-            f"`betas` must start at beta = 0 (the base-rate model). Received: betas[0]={float(arr[0])!r}"
-        )
-    if arr[-1] != 1.0:
-        raise ValueError(
-            "`betas` must end at beta = 1 (the RBM itself). "
-            f"Received: betas[-1]={float(arr[-1])!r}"
-        )
-    if np.any(np.diff(arr) < 0):
-        i = int(np.argmax(np.diff(arr) < 0))
-        raise ValueError(
-            "`betas` must be non-decreasing. Received: "
-            f"betas[{i}]={float(arr[i])!r} > betas[{i + 1}]={float(arr[i + 1])!r}"
-        )
-    return arr
+def auto_method(model):
+    """"exact" when the layer `log_partition_exact` sums over has at most
+    `AUTO_EXACT_MAX_UNITS` units, else "ais": what `method="auto"` chooses."""
+    return "exact" if model.exact_layer()[1] <= AUTO_EXACT_MAX_UNITS else "ais"
 
 
 def _state_bits(start, count, m):
@@ -253,7 +168,7 @@ def softplus_difference_series(sigmoid_a, a_minus_b):
     for |x| up to `_SERIES_RANGE`: in AIS, s is the sigmoid the hidden sample
     needs anyway, and each temperature's operations other than its two matmuls
     take ~0.1 ms less for a 784 x 500 RBM on a 2-core CPU
-    (`bench/ais_log_weight.py`).
+    (`bench/experiments/ais_log_weight.py`).
     """
     s, x = sigmoid_a, a_minus_b
     q = s * (1.0 - s)
@@ -272,11 +187,11 @@ def _sweep_noise(model, hidden_shape, seed):
     """
     m, n_hidden = hidden_shape
     dtype = model.compute_dtype
-    if model._ais_noise == "uniform":
-        u = _backend.uniform((m, n_hidden + model.n_visible), dtype, seed)
+    if model.ais_noise == "uniform":
+        u = backend.uniform((m, n_hidden + model.n_visible), dtype, seed)
         return u[:, :n_hidden], u[:, n_hidden:]
-    u_h = _backend.uniform(hidden_shape, dtype, seed)
-    return u_h, _backend.normal((m, model.n_visible), dtype, seed)
+    u_h = backend.uniform(hidden_shape, dtype, seed)
+    return u_h, backend.normal((m, model.n_visible), dtype, seed)
 
 
 def ais_sweep(model, base, v, log_w, beta_prev, beta, seed, use_series, in_range, noise=None):
@@ -306,13 +221,13 @@ def ais_sweep(model, base, v, log_w, beta_prev, beta, seed, use_series, in_range
         softplus_step = softplus_difference_series(ph, delta * pre)
     else:
         softplus_step = softplus_difference(scaled, ph, delta * pre, in_range)
-    step = delta * model._ais_log_ratio(v, base) + ops.sum(softplus_step, -1)
+    step = delta * model.ais_log_ratio(v, base) + ops.sum(softplus_step, -1)
     log_w = log_w + ops.cast(step, "float64")
     # One block Gibbs sweep of T_k, which leaves p_k invariant: h ~ P_k(h | v)
     # from uniforms u_h, then v ~ P_k(v | h) from the visible noise.
     u_h, visible_noise = _sweep_noise(model, ops.shape(ph), seed) if noise is None else noise
     h = ops.cast(ops.less(u_h, ph), ph.dtype)
-    return model._ais_sample_visible(h, beta, base, visible_noise), log_w
+    return model.ais_draw_visible(h, beta, base, visible_noise), log_w
 
 
 def _runs(flags):
@@ -340,63 +255,25 @@ def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None):
     """
     betas = default_ais_schedule() if betas is None else check_schedule(betas)
     n_chains = check_positive_int("n_chains", n_chains)
+    seed = check_seed("seed", seed)
     if data is not None:
-        data = model._validate("data", data)
+        data = model.check_visible("data", data)
     base = model.ais_base(data)
     seed_generator = keras.random.SeedGenerator(seed)
-    dtype = model.compute_dtype
-    n_steps = len(betas) - 1
     # |(beta_k - beta_{k-1}) pre| for every state the chains can reach, if bounded.
-    bound = model._max_abs_preactivation()
+    bound = model.max_abs_hidden_logit()
     steps = np.diff(betas)
     in_range = bound is not None and bound * float(np.max(steps)) < _SOFTPLUS_DIFFERENCE_RANGE
     # Runs of steps with and without the series form, whose |(beta_k - beta_{k-1}) pre|
     # must stay within `_SERIES_RANGE`: one compiled loop each (a per-step `cond` would
     # be turned by XLA into a select that evaluates both forms).
-    series = np.zeros(n_steps, bool) if bound is None else bound * steps <= _SERIES_RANGE
-    runs = _runs(series)
+    series = np.zeros(len(steps), bool) if bound is None else bound * steps <= _SERIES_RANGE
 
-    def anneal(v, log_w, betas_t, first, stop, use_series):
-        def body(k, state):
-            return ais_sweep(
-                model, base, *state, betas_t[k - 1], betas_t[k], seed_generator, use_series, in_range
-            )
+    def sweep(v, log_w, beta_prev, beta, use_series):
+        return ais_sweep(model, base, v, log_w, beta_prev, beta, seed_generator, use_series, in_range)
 
-        return ops.fori_loop(first, stop, body, (v, log_w))
-
-    compiled = {
-        use_series: compile_function(functools.partial(anneal, use_series=use_series))
-        for use_series in {use_series for _, _, use_series in runs}
-    }
-    v = model._ais_sample_base(n_chains, base, seed_generator)
-    log_w = ops.zeros((n_chains,), "float64")
-    betas_t = ops.convert_to_tensor(betas, dtype)
-    start = time.perf_counter()
-    for first, stop, use_series in runs:
-        v, log_w = compiled[use_series](
-            v, log_w, betas_t, ops.convert_to_tensor(first), ops.convert_to_tensor(stop)
-        )
-    log_w = ops.convert_to_numpy(log_w).astype("float64")
-    seconds = time.perf_counter() - start
-
-    log_z_base = float(base["log_z"])
-    top = float(np.max(log_w))
-    w = np.exp(log_w - top)  # rescaled weights, max 1
-    mean_w = float(np.mean(w))
-    se_w = float(np.std(w, ddof=1) / math.sqrt(n_chains)) if n_chains > 1 else float("inf")
-    log_z = log_z_base + top + math.log(mean_w)
-    lower_w = mean_w - 3.0 * se_w
-    return AISEstimate(
-        log_z=log_z,
-        std=se_w / mean_w,
-        lower=log_z_base + top + math.log(lower_w) if lower_w > 0 else -math.inf,
-        upper=log_z_base + top + math.log(mean_w + 3.0 * se_w),
-        log_z_base=log_z_base,
-        log_weights=log_w,
-        n_chains=n_chains,
-        n_betas=len(betas),
-        seconds=seconds,
-    )
+    initial = model.ais_draw_base(n_chains, base, seed_generator)
+    return anneal(sweep, initial, betas, base["log_z"], segments=_runs(series))
 
 
 def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):
@@ -415,10 +292,10 @@ def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):
         A Python float. For a `GaussianBernoulliRBM` this is a log density.
     """
     check_choice("method", method, {"auto", "exact", "ais"})
-    data = model._validate("data", data)
+    data = model.check_visible("data", data)
     if log_z is None:
         if method == "auto":
-            method = "exact" if model.exact_layer()[1] <= AUTO_EXACT_MAX_UNITS else "ais"
+            method = auto_method(model)
         if method == "exact":
             log_z = log_partition_exact(model)
         else:
@@ -431,5 +308,5 @@ def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):
         raise ValueError(
             f"`log_z` must be a finite float or an AISEstimate. Received: log_z={log_z!r}"
         )
-    free_energy = model._map(model.compute_free_energy, data)
+    free_energy = model.map_batches(model.compute_free_energy, data)
     return float(-np.mean(free_energy.astype("float64")) - float(log_z))

@@ -61,10 +61,10 @@ def gibbs_chain_frames(model, n_chains=8, n_frames=10, steps_per_frame=10, start
     if start is None:
         v = model.sample(n_chains, steps=1, seed=seed, return_means=False)
     else:
-        v = model._validate("start", start)[:n_chains]
+        v = model.check_visible("start", start)[:n_chains]
     frames = []
     for i in range(n_frames):
-        v, mean = model._gibbs_both(v, steps_per_frame, seed=seed + i)
+        v, mean = model.gibbs_states(v, steps_per_frame, seed=seed + i)
         frames.append(mean)
     return np.stack(frames, axis=1)
 

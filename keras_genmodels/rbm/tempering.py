@@ -34,38 +34,12 @@ import numpy as np
 from keras import ops
 
 from keras_genmodels import distribute
-from keras_genmodels._validation import check_positive_int
+from keras_genmodels._validation import check_positive_int, check_seed
 from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
-from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS, bernoulli
-from keras_genmodels.rbm import _backend
-from keras_genmodels.rbm._backend import compile_function
-
-
-def default_betas(n_temperatures=10, beta_min=0.0):
-    """`n_temperatures` inverse temperatures evenly spaced from `beta_min` to 1."""
-    n_temperatures = check_positive_int("n_temperatures", n_temperatures, max_value=2**16)
-    if n_temperatures < 2:
-        raise ValueError(
-            f"Parallel tempering needs `n_temperatures` >= 2. Received: n_temperatures={n_temperatures}"
-        )
-    if not (isinstance(beta_min, (int, float)) and 0.0 <= beta_min < 1.0):
-        raise ValueError(f"`beta_min` must be a float in [0, 1). Received: beta_min={beta_min!r}")
-    return np.linspace(float(beta_min), 1.0, n_temperatures)
-
-
-def check_betas(betas):
-    """`betas` as float64 if it is a valid ladder: >= 2 values, increasing, in [0, 1], last 1."""
-    arr = np.asarray(betas, dtype="float64")
-    if arr.ndim != 1 or arr.size < 2:
-        raise ValueError(
-            f"`betas` must be a 1-D ladder of at least 2 inverse temperatures. Received: shape={arr.shape}"
-        )
-    if not np.all(np.isfinite(arr)) or arr[0] < 0 or arr[-1] != 1.0 or np.any(np.diff(arr) <= 0):
-        raise ValueError(
-            "`betas` must increase strictly from a value >= 0 to beta = 1 (the RBM itself). "
-            f"Received: betas={arr.tolist()}"
-        )
-    return arr
+from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
+from keras_genmodels.sampling import tempering
+from keras_genmodels.sampling.backend import bernoulli, compile_function
+from keras_genmodels.sampling.tempering import check_betas, default_betas  # noqa: F401  (public here too)
 
 
 def tempered_free_energy(rbm, v, beta):
@@ -85,55 +59,24 @@ def _tempered_sweep(rbm, v, beta_rows, seed):
     return bernoulli(ops.sigmoid(beta_rows * pre_v), seed)
 
 
-def _exchange(rbm, v, betas, parity, seed):
-    """Propose swaps of the pairs (k, k+1), k = parity mod 2, of v (K, M, D).
+def _pt_sweeps(rbm, v, betas, n_rounds, seed):
+    """`n_rounds` rounds of parallel tempering of the states v (K, M, D) (`tempering.sweeps`).
 
-    Returns the new states and the (K-1,) fraction of accepted swaps (zero
-    for the pairs of the other parity).
+    The exchanges need log p*_beta(v) = -F_beta(v) = beta b . v + sum_j softplus(beta pre_j)
+    at two betas per state: its statistics (b . v, pre = c + v W) are computed once.
     """
-    K, M = ops.shape(v)[0], ops.shape(v)[1]
-    pre = rbm.compute_hidden_logits(ops.reshape(v, (K * M, -1)))
-    pre = ops.reshape(pre, (K, M, -1))  # c + vW, (K, M, H)
-    bv = ops.sum(v * rbm.visible_bias, -1)  # b . v, (K, M)
 
-    def free(beta, bv_, pre_):  # F_beta(v) with beta broadcast over (K', 1)
-        return -beta * bv_ - ops.sum(ops.softplus(beta[..., None] * pre_), -1)
+    def statistics(flat):
+        return ops.sum(flat * rbm.visible_bias, -1), rbm.compute_hidden_logits(flat)  # (R,), (R, H)
 
-    b = ops.reshape(betas, (-1, 1))  # (K, 1)
-    own = free(b, bv, pre)  # F_k(v_k), (K, M)
-    # F_k(v_{k+1}) and F_{k+1}(v_k), (K-1, M)
-    cross_lo = free(b[:-1], bv[1:], pre[1:])
-    cross_hi = free(b[1:], bv[:-1], pre[:-1])
-    log_a = own[:-1] + own[1:] - cross_lo - cross_hi
-    u = _backend.uniform(ops.shape(log_a), log_a.dtype, seed)
-    pair = ops.cast(ops.equal(ops.arange(K - 1) % 2, parity), "bool")[:, None]  # (K-1, 1)
-    accept = ops.logical_and(pair, ops.less(ops.log(u), log_a))  # (K-1, M)
-    no = ops.zeros((1, M), "bool")
-    take_next = ops.concatenate([accept, no], 0)[..., None]  # replica k takes v_{k+1}
-    take_prev = ops.concatenate([no, accept], 0)[..., None]  # replica k+1 takes v_k
-    v_next = ops.concatenate([v[1:], v[-1:]], 0)
-    v_prev = ops.concatenate([v[:1], v[:-1]], 0)
-    v = ops.where(take_next, v_next, ops.where(take_prev, v_prev, v))
-    return v, ops.mean(ops.cast(accept, log_a.dtype), axis=1)
+    def log_density(stats, beta):  # beta (K', 1), stats (K', M) and (K', M, H)
+        bv, pre = stats
+        return beta * bv + ops.sum(ops.softplus(beta[..., None] * pre), -1)
 
+    def transition(flat, beta_rows, seed):
+        return _tempered_sweep(rbm, flat, beta_rows, seed)
 
-def _pt_sweeps(rbm, v, betas, n_sweeps, seed):
-    """`n_sweeps` rounds of (sweep all replicas, exchange even pairs, exchange odd pairs).
-
-    v: (K, M, D); returns (v, accepted (K-1,) summed over rounds).
-    """
-    K, M = ops.shape(v)[0], ops.shape(v)[1]
-    beta_rows = ops.reshape(ops.repeat(betas, M), (K * M, 1))
-
-    def body(i, state):
-        v, acc = state
-        flat = _tempered_sweep(rbm, ops.reshape(v, (K * M, -1)), beta_rows, seed)
-        v = ops.reshape(flat, (K, M, -1))
-        v, a0 = _exchange(rbm, v, betas, 0, seed)
-        v, a1 = _exchange(rbm, v, betas, 1, seed)
-        return v, acc + a0 + a1
-
-    return ops.fori_loop(0, n_sweeps, body, (v, ops.zeros((K - 1,), v.dtype)))
+    return tempering.sweeps(v, betas, transition, statistics, log_density, n_rounds, seed)
 
 
 def parallel_tempering_sample(rbm, n, sweeps=1000, betas=None, initial=None, seed=None):
@@ -155,13 +98,14 @@ def parallel_tempering_sample(rbm, n, sweeps=1000, betas=None, initial=None, see
     """
     n = check_positive_int("n", n)
     sweeps = check_positive_int("sweeps", sweeps)
+    seed = check_seed("seed", seed)
     betas = check_betas(default_betas() if betas is None else betas)
     K, D = len(betas), rbm.n_visible
     seed_gen = keras.random.SeedGenerator(seed)
     if initial is None:
         v0 = bernoulli(ops.full((K, n, D), 0.5, rbm.compute_dtype), seed_gen)
     else:
-        start = rbm._validate("initial", initial)
+        start = rbm.check_visible("initial", initial)
         if start.shape[0] != n:
             raise ValueError(f"Expected {n} initial states. Received: shape={np.shape(initial)}")
         v0 = ops.broadcast_to(ops.convert_to_tensor(start, rbm.compute_dtype), (K, n, D))
@@ -248,8 +192,11 @@ class TemperedBernoulliRBM(BernoulliRBM):
         rounds = max(float(ops.convert_to_numpy(self.swap_rounds)), 1.0)
         return ops.convert_to_numpy(self.swap_accepted) / rounds
 
-    def train_step(self, data):
-        """One update with the parallel-tempering negative phase; returns the metrics.
+    def contrastive_step(self, v):
+        """One update on the checked batch `v` with the parallel-tempering negative phase.
+
+        Returns the metrics, estimated as `BernoulliRBM`'s are: on the first
+        tenth of the batch of every tenth step (`monitor`).
 
         Under a `tf.distribute` strategy with R replicas, replica r holds n_r
         of the B examples of the global batch and its share of the M chains at
@@ -257,9 +204,7 @@ class TemperedBernoulliRBM(BernoulliRBM):
         -1/B and +1/M, so the summed gradient is the single-device one, and
         the chains and exchange statistics are reassembled over the replicas.
         """
-        if self._minibatch_size is not None:
-            return self._train_chunk(data)
-        v, batch, n_monitor, global_batch = self._begin_step(data)
+        batch, n_monitor, global_batch = self.begin_step(v)
         dtype = self.compute_dtype
         betas = ops.convert_to_tensor(self.betas, dtype)
         start, stop = distribute.replica_slice(self.n_chains)
@@ -281,14 +226,13 @@ class TemperedBernoulliRBM(BernoulliRBM):
         rows = ops.concatenate([v, v_model], axis=0)
         pre = self.compute_hidden_logits(rows)  # (n_r + m_r, H)
         ph = ops.sigmoid(pre)
-        self._contrastive_update(
-            rows, ph, batch, n_model, global_batch, ops.cast(self.n_chains, dtype)
-        )
-        reconstruction = self.compute_visible_mean(bernoulli(ph[:n_monitor], self.seed_generator))
-        self.metric_tracker.update_state(
-            self._metric_values(v[:n_monitor], pre[:n_monitor], v[:n_monitor], reconstruction)
-        )
-        return distribute.step_outputs(self.metric_tracker.result())
+        monitor = self.monitor_this_step()
+        self.contrastive_update(rows, ph, batch, n_model, global_batch, ops.cast(self.n_chains, dtype))
+
+        def reconstruct():
+            return self.compute_visible_mean(bernoulli(ph[:n_monitor], self.seed_generator))
+
+        return self.monitor(monitor, v[:n_monitor], pre[:n_monitor], reconstruct)
 
     def get_config(self):
         config = super().get_config()

@@ -106,7 +106,7 @@ def compile_function(fn, jit_compile=True):
     `ops.fori_loop`s and whose Python `if`s test Python values, so there is
     nothing to convert, and AutoGraph's first conversion in a process costs
     ~0.7 s (in a one-off comparison the first AIS loop of a 784 x 500 RBM
-    traced in 0.8-0.9 s with it, 0.1 s without; `bench/ais_loop_variants.py`
+    traced in 0.8-0.9 s with it, 0.1 s without; `bench/experiments/ais_loop_variants.py`
     prints the trace time as it is now).
 
     Args:

@@ -7,9 +7,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_genmodels import _arrays
 from keras_genmodels import _validation as v
 from keras_genmodels import distribute
+from keras_genmodels.generative_model import GenerativeModel
 from keras_genmodels.vae import losses
 from keras_genmodels.vae.layers import Sampling
 from keras_genmodels.vae.networks import ARCHITECTURES, build_networks
@@ -26,7 +26,7 @@ MAX_UNITS = 2**20
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
-class VAE(keras.Model):
+class VAE(GenerativeModel):
     """Variational autoencoder trained by maximising the evidence lower bound.
 
     The encoder gives Q(h|x) = N(μ(x), diag σ²(x)); a latent is drawn with the
@@ -140,24 +140,6 @@ class VAE(keras.Model):
     # ----------------------------------------------------------------- Keras
     def build(self, input_shape=None):
         self.built = True
-
-    def compile(self, optimizer="adam", **kwargs):
-        """Like `keras.Model.compile`, with Adam as the default optimizer.
-
-        The optimizer's slot variables are built here, eagerly, so that a first
-        `fit` that fails on bad input leaves no variable to be created inside a
-        later trace of the training step. Under a `tf.distribute` strategy with
-        several replicas, `steps_per_execution` is set to 1 and `jit_compile`
-        to `False` (see `keras_genmodels.distribute.supported_compile_arguments`).
-        """
-        kwargs = distribute.supported_compile_arguments(
-            kwargs, getattr(self, "distribute_strategy", None)
-        )
-        super().compile(optimizer=optimizer, **kwargs)
-        self.optimizer.build(self.trainable_variables)
-
-    def compile_from_config(self, config):
-        self.compile(**keras.saving.deserialize_keras_object(config))
 
     @property
     def metrics(self):
@@ -285,44 +267,35 @@ class VAE(keras.Model):
             )
         return x
 
-    def fit(self, x=None, y=None, batch_size=None, validation_split=0.0, validation_data=None,
-            **kwargs):
-        """`keras.Model.fit`, with NumPy (or list) data checked up front.
+    def check_training_data(self, x, name="x"):
+        """NumPy training data checked eagerly: real numbers, not empty, one example per row.
 
-        The dtype (real numbers), the rank, an empty array and `batch_size`
-        give a `ValueError` naming what was expected and received before any
-        tracing; the per-example shape, NaN/Inf and the [0, 1] range of
-        Bernoulli data are checked in the step (for datasets too).
-
-        NumPy images alone (no targets or sample weights, `shuffle` a bool, no
-        tf.distribute strategy) are batched by the model itself, as Keras
-        would batch them (`validation_split` takes the last fraction, every
-        image once per epoch, the last batch smaller, a new order each epoch
-        from the model's seed), but without tf.data's autotuning, which stalls
-        the start of each of Keras's epochs by seconds on a CPU
-        (`keras_genmodels._arrays`); a NumPy `validation_data` likewise.
+        The per-example shape, NaN/Inf and the [0, 1] range of Bernoulli data
+        are checked in the step (for datasets too).
         """
-        if batch_size is not None:
-            batch_size = v.check_positive_int("batch_size", batch_size)
-        if isinstance(x, (np.ndarray, list)):
-            x = v.check_array("x", x, check_finite=False)
-            if x.ndim != len(self.data_shape) + 1:
-                raise ValueError(
-                    f"{type(self).__name__} expects batches of shape "
-                    f"(batch, {', '.join(map(str, self.data_shape))}). Received: shape={x.shape}"
-                )
-        if not _arrays.own_pipeline_applies(self, x, y, kwargs):
-            return super().fit(x, y, batch_size=batch_size, validation_split=validation_split,
-                               validation_data=validation_data, **kwargs)
-        batch_size = 32 if batch_size is None else batch_size
-        if validation_split and validation_data is None:  # Keras: validation_data wins
-            x, validation_data = _arrays.split_for_validation(x, validation_split)
-        kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
-        validation_data = _arrays.validation_batches(validation_data, kwargs["validation_batch_size"])
-        shuffle = kwargs.pop("shuffle", True)
-        seed = _arrays.seed_from_state(self.sampling.seed_generator)
-        return super().fit(_arrays.batches(x, batch_size, shuffle, seed),
-                           validation_data=validation_data, shuffle=False, **kwargs)
+        x = v.check_array(name, x, check_finite=False)
+        if x.ndim != len(self.data_shape) + 1:
+            raise ValueError(
+                f"{type(self).__name__} expects batches of shape "
+                f"(batch, {', '.join(map(str, self.data_shape))}). Received: shape={x.shape}"
+            )
+        return x
+
+    def data_seed_generator(self):
+        """The reparameterisation noise's generator: its state seeds the order of NumPy data in `fit`."""
+        return self.sampling.seed_generator
+
+    def reseed(self, seed):
+        """Restart the model's random streams as if it had been built with `seed`.
+
+        The reparameterisation noise (`Sampling`, which the ELBO and the
+        importance-weighted bound draw from) restarts at the seed pair
+        [seed, 0] and `sample`'s stream at [seed + 1, 0], so that an
+        evaluation is reproducible.
+        """
+        seed = v.check_seed("seed", seed, allow_none=False)
+        for generator, value in ((self.sampling.seed_generator, seed), (self.sample_seed_generator, seed + 1)):
+            generator.state.assign(ops.convert_to_tensor([value, 0], dtype=generator.state.dtype))
 
     def train_step(self, data):
         """One gradient step on the ELBO loss; returns the metrics.

@@ -112,6 +112,18 @@ def test_kl_estimate_uses_ais_for_more_than_20_hidden_units_at_L8():
         analysis.rbm_kl_estimate(BernoulliRBM(9, 2), s, T)
 
 
+def test_kl_estimate_chooses_exact_or_ais_by_the_one_threshold(monkeypatch):
+    """The choice is `rbm.partition.auto_method`'s, whose threshold is AUTO_EXACT_MAX_UNITS."""
+    from keras_genmodels.rbm import partition
+
+    s = sampler.sample_ising(4, 3.0, 200, seed=0).spins
+    rbm = BernoulliRBM(16, 6, seed=0)
+    assert analysis.rbm_kl_estimate(rbm, s, 3.0)["log_z_error"] == 0.0  # 6 units: exact
+    monkeypatch.setattr(partition, "AUTO_EXACT_MAX_UNITS", 4)
+    ais = analysis.rbm_kl_estimate(rbm, s, 3.0, betas=default_ais_schedule(0.01), n_chains=20, seed=0)
+    assert ais["log_z_error"] > 0  # 6 > 4 units: AIS
+
+
 def test_vae_latent_tracks_magnetisation_and_reconstruction_tracks_temperature():
     temps = [1.5, 2.0, 2.5, 3.5]
     d = data.generate(8, temps, 300, seed=0, use_cache=False)

@@ -61,3 +61,17 @@ def test_bad_cli_arguments_give_an_error_status(tmp_path, capsys):
     assert "Received: --epochs=0" in capsys.readouterr().err
     assert main(["train", "rbm", "--visible", "ising", "--out", str(tmp_path)]) == 2
     assert "--visible" in capsys.readouterr().err
+
+
+def test_auto_method_uses_the_one_exact_threshold(trained, fashion_mnist_dir, tmp_path, monkeypatch):
+    """`evaluate --method auto` asks `partition.auto_method`, whose threshold is AUTO_EXACT_MAX_UNITS."""
+    from keras_genmodels.rbm import partition
+
+    out = tmp_path / "auto.json"
+    common = ["evaluate", str(trained / "model.keras"), "--limit", "50", "--ais-scale", "0.02",
+              "--ais-chains", "4", "--local-dir", str(fashion_mnist_dir), "--json", str(out)]
+    assert main(common) == 0
+    assert json.loads(out.read_text())["method"] == "exact"  # 16 hidden units <= 20
+    monkeypatch.setattr(partition, "AUTO_EXACT_MAX_UNITS", 8)
+    assert main(common) == 0
+    assert json.loads(out.read_text())["method"] == "ais"

@@ -137,8 +137,8 @@ def test_float32_and_float64_agree():
     rows = v[:20]
     ph = m64.hidden_probabilities(rows)
     weight = np.r_[np.full(10, -0.1), np.full(10, 0.1)]
-    g32 = [np.asarray(g) for g in m32._gradient(rows.astype("float32"), ph.astype("float32"), weight.astype("float32"))]
-    g64 = [np.asarray(g) for g in m64._gradient(rows, ph, weight)]
+    g32 = [np.asarray(g) for g in m32.contrastive_gradient(rows.astype("float32"), ph.astype("float32"), weight.astype("float32"))]
+    g64 = [np.asarray(g) for g in m64.contrastive_gradient(rows, ph, weight)]
     for a, b in zip(g32, g64):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 

@@ -26,7 +26,7 @@ def test_default_schedule_is_salakhutdinov_and_murray():
 @pytest.mark.parametrize(
     "betas,message",
     [
-        ([0.0, 0.5, 0.9], r"end at beta = 1 \(the RBM itself\). Received: betas\[-1\]=0.9"),
+        ([0.0, 0.5, 0.9], r"end at beta = 1 \(the model itself\). Received: betas\[-1\]=0.9"),
         ([0.1, 1.0], r"start at beta = 0"),
         ([0.0, 0.6, 0.4, 1.0], r"non-decreasing. Received: betas\[1\]=0.6 > betas\[2\]=0.4"),
         ([0.0, np.nan, 1.0], r"finite"),

@@ -31,7 +31,7 @@ def test_seeded_sampling_is_reproducible_and_unseeded_is_not():
     v = (np.random.default_rng(0).random((50, 6)) < 0.5).astype("float32")
     np.testing.assert_array_equal(model.gibbs(v, 5, seed=3), model.gibbs(v, 5, seed=3))
     assert not np.array_equal(model.gibbs(v, 5), model.gibbs(v, 5))
-    np.testing.assert_array_equal(model.sample(10, 20, seed=4), model.sample(10, 20, seed=4))
+    np.testing.assert_array_equal(model.sample(10, steps=20, seed=4), model.sample(10, steps=20, seed=4))
 
 
 def test_sample_shapes_and_ranges():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_genmodels.rbm import BernoulliRBM, GaussianBernoulliRBM, rbm_base
+from keras_genmodels.rbm import BernoulliRBM, GaussianBernoulliRBM
 from rbm_testing import random_bernoulli, random_gaussian
 
 
@@ -24,8 +24,8 @@ def recorded_noise(monkeypatch):
         draws.append(u)
         return keras.ops.cast(keras.ops.less(u, p), p.dtype)
 
-    monkeypatch.setattr(rbm_base, "bernoulli", bernoulli)
-    monkeypatch.setattr("keras_genmodels.rbm.bernoulli_rbm.bernoulli", bernoulli)
+    for module in ("contrastive", "energy", "bernoulli_rbm"):
+        monkeypatch.setattr(f"keras_genmodels.rbm.{module}.bernoulli", bernoulli)
     return draws
 
 
@@ -100,7 +100,7 @@ def test_closed_form_gradient_equals_autodiff_of_free_energy_difference(make):
     rows = tf.concat([v_data, v_model], axis=0)
     ph = tf.constant(model.hidden_probabilities(rows.numpy()))
     weight = tf.constant(np.r_[np.full(7, -1 / 7), np.full(5, 1 / 5)], "float32")
-    got = model._gradient(rows, ph, weight)
+    got = model.contrastive_gradient(rows, ph, weight)
     assert len(got) == len(model.trainable_variables)
     assert all(e is not None for e in expected)
     for g, e in zip(got, expected):
@@ -117,7 +117,7 @@ def test_centred_gradient_is_the_centred_update_mapped_back():
     model.data_mean.assign(mu)
     ph = model.hidden_probabilities(rows)
     weight = np.r_[np.full(6, -1 / 6), np.full(4, 1 / 4)].astype("float32")
-    g_w, g_b, g_c = (np.asarray(g, "float64") for g in model._gradient(rows, ph, weight))
+    g_w, g_b, g_c = (np.asarray(g, "float64") for g in model.contrastive_gradient(rows, ph, weight))
     lam = ph[:6].mean(0)  # centering_rate=1: lambda = <P(h|v)>_data
     np.testing.assert_allclose(model.hidden_offset.numpy(), lam, rtol=1e-6)
     centred_w = ((rows - mu) * weight[:, None]).T @ (ph - lam)
@@ -200,4 +200,4 @@ def test_numpy_fit_in_chunks_makes_the_same_updates_as_keras_loop(persistent, ji
     for name in logs_looped:
         np.testing.assert_allclose(logs_chunked[name], logs_looped[name], rtol=1e-4, atol=1e-5)
     # The user's settings are back after the chunked fit.
-    assert chunked.steps_per_execution == 4 and chunked._minibatch_size is None
+    assert chunked.steps_per_execution == 4 and chunked.minibatch_size is None

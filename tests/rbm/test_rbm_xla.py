@@ -7,7 +7,8 @@ import tensorflow as tf
 from keras import ops
 
 from keras_genmodels import _arrays, load_model, save_model
-from keras_genmodels.rbm import BernoulliRBM, _backend, partition
+from keras_genmodels.rbm import BernoulliRBM, partition
+from keras_genmodels.sampling import backend
 from rbm_testing import all_states, random_bernoulli
 
 
@@ -16,27 +17,27 @@ def test_xla_context_is_detected_only_inside_compiled_functions():
 
     def probe(name):
         def fn(x):
-            seen[name] = _backend.in_xla_context()
+            seen[name] = backend.in_xla_context()
             return x + 1.0
 
         return fn
 
     probe("eager")(tf.constant(0.0))
     tf.function(probe("graph"))(tf.constant(0.0))
-    _backend.compile_function(probe("xla"))(tf.constant(0.0))
+    backend.compile_function(probe("xla"))(tf.constant(0.0))
     assert seen == {"eager": False, "graph": False, "xla": True}
 
 
 def test_uniform_and_normal_are_keras_random_outside_xla_and_threefry_inside():
     # Outside XLA: exactly keras.random's stream for the same generator.
-    ours = _backend.uniform((1000,), "float32", keras.random.SeedGenerator(7))
+    ours = backend.uniform((1000,), "float32", keras.random.SeedGenerator(7))
     theirs = keras.random.uniform((1000,), dtype="float32", seed=keras.random.SeedGenerator(7))
     np.testing.assert_array_equal(ops.convert_to_numpy(ours), ops.convert_to_numpy(theirs))
 
     def draws(seed):
         gen = keras.random.SeedGenerator(seed)
-        fn = _backend.compile_function(
-            lambda: (_backend.uniform((200_000,), "float32", gen), _backend.normal((200_000,), "float32", gen))
+        fn = backend.compile_function(
+            lambda: (backend.uniform((200_000,), "float32", gen), backend.normal((200_000,), "float32", gen))
         )
         u, z = fn()
         return ops.convert_to_numpy(u), ops.convert_to_numpy(z), ops.convert_to_numpy(gen.state)
@@ -67,7 +68,7 @@ def test_chunked_fit_is_compiled_by_xla_by_default_and_the_setting_is_saved(tmp_
     assert model.get_compile_config()["jit_compile"] == "auto"
     path = save_model(model, tmp_path / "rbm.keras")
     loaded = load_model(path)
-    assert loaded._jit_request == "auto"
+    assert loaded.jit_request == "auto"
     loaded.fit(x, batch_size=30, epochs=1, verbose=0)
     assert loaded._chunk_train_function[0] == (30, 4, True)
 
@@ -103,7 +104,7 @@ def test_preactivation_bound_is_the_largest_preactivation_over_all_binary_states
     model = random_bernoulli(7, 4, scale=1.5, seed=4)
     v = all_states(7)
     pre = v @ model.kernel.numpy().astype("float64") + model.hidden_bias.numpy()
-    assert model._max_abs_preactivation() == pytest.approx(np.abs(pre).max(), rel=1e-6)
+    assert model.max_abs_hidden_logit() == pytest.approx(np.abs(pre).max(), rel=1e-6)
 
 
 @pytest.mark.parametrize("in_range, largest", [(False, 30.0), (False, 9.9), (True, 9.9)])
@@ -136,7 +137,7 @@ def test_ais_skips_the_range_test_only_when_the_bound_allows_it(monkeypatch):
 
     monkeypatch.setattr(partition, "softplus_difference", recording)
     model = random_bernoulli(8, 3, scale=0.5, seed=1)
-    assert model._max_abs_preactivation() * 0.1 < 10
+    assert model.max_abs_hidden_logit() * 0.1 < 10
     model.log_partition_ais(betas=np.linspace(0, 1, 11), n_chains=4, seed=0)  # steps of 0.1
     model.kernel.assign(model.kernel.numpy() * 1000.0)  # now steps of 0.1 could overflow expm1
     model.log_partition_ais(betas=np.linspace(0, 1, 11), n_chains=4, seed=0)
@@ -164,7 +165,7 @@ def test_softplus_difference_series_agrees_with_float64(largest):
 
 def test_series_and_softplus_forms_give_the_same_ais_weights(monkeypatch):
     model = random_bernoulli(30, 8, scale=0.3, seed=2)
-    bound = model._max_abs_preactivation()
+    bound = model.max_abs_hidden_logit()
     betas = np.concatenate([np.linspace(0, 0.5, 6), np.linspace(0.5, 1.0, 501)[1:]])
     series = bound * np.diff(betas) <= partition._SERIES_RANGE
     assert not series[:5].any() and series[5:].all()  # 5 coarse steps, then 500 fine ones
@@ -200,13 +201,13 @@ def test_successive_fits_shuffle_differently_and_reproducibly():
         model = BernoulliRBM(8, 2, seed=seed)
         model.compile(steps_per_execution=2)
         seen = []
-        original = model._train_chunk
+        original = model.train_chunk
 
         def spy(data):
             seen.append(data[0])
             return original(data)
 
-        model._train_chunk = spy
+        model.train_chunk = spy
         orders = []
         for _ in range(3):  # one fit per epoch, as fit_rbm_ising or the benchmark do
             seeds = _arrays.seed_from_state(model.seed_generator)

@@ -111,3 +111,17 @@ def test_bad_input():
         parallel_tempering_sample(rbm, 3, sweeps=2, initial=np.zeros((2, 4)))
     with pytest.raises(ValueError, match="n.*Received"):
         parallel_tempering_sample(rbm, 0)
+
+
+def test_tempered_rbm_estimates_its_metrics_on_every_tenth_step_as_documented():
+    """As BernoulliRBM: the first tenth of the batch of every tenth step (and the first after a reset)."""
+    x = (np.random.default_rng(0).random((250, 12)) < 0.5).astype("float32")
+    counts = {}
+    for cls in (BernoulliRBM, TemperedBernoulliRBM):
+        kwargs = {"n_temperatures": 3} if cls is TemperedBernoulliRBM else {"persistent": True}
+        rbm = cls(12, 4, n_chains=10, seed=0, **kwargs)
+        rbm.compile(steps_per_execution=5)
+        rbm.fit(x, batch_size=10, epochs=1, shuffle=False, verbose=0)  # 25 steps
+        counts[cls.__name__] = float(rbm.metric_tracker.count)
+    # Steps 0, 10 and 20 are monitored, each on 10 // 10 = 1 row: 3 rows, not 25.
+    assert counts == {"BernoulliRBM": 3.0, "TemperedBernoulliRBM": 3.0}

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from keras_genmodels.cli import main
@@ -106,3 +107,51 @@ def test_train_mlp_bf16_cosine_binarized(tmp_path, fashion_mnist_dir):
     hist = __import__("json").loads((out / "history.json").read_text())["history"]
     assert hist["loss"][1] < hist["loss"][0]
     assert not (out / "latent_space.png").exists(), "latent plots are for 2-D latents only"
+
+
+def test_train_loads_each_split_once_through_one_loader(tmp_path, fashion_mnist_dir, monkeypatch):
+    """The latent-space pictures use the test split the model was validated on (no second loader)."""
+    from keras_genmodels import datasets
+
+    calls = []
+    load = datasets.load
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: calls.append((a, k)) or load(*a, **k))
+
+    def second_loader(*args, **kwargs):
+        raise AssertionError("the data were loaded a second time, through load_arrays")
+
+    monkeypatch.setattr(datasets, "load_arrays", second_loader)
+    out = tmp_path / "run"
+    assert main(["train", "vae", "--epochs", "1", "--limit", "300", "--batch-size", "100",
+                 "--local-dir", str(fashion_mnist_dir), "--out", str(out), "--verbose", "0"]) == 0
+    assert sorted(a[1] for a, _ in calls) == ["test", "train"]
+    assert (out / "latent_clusters.png").stat().st_size > 0
+
+
+def test_evaluate_takes_the_dataset_from_the_history_beside_the_model(trained, tmp_path, capsys):
+    """Without --dataset, the VAE is evaluated on the data set it was trained on (here: MNIST)."""
+    import shutil
+
+    run = tmp_path / "mnist_run"
+    run.mkdir()
+    shutil.copy(trained / "model.keras", run / "model.keras")
+    record = json.loads((trained / "history.json").read_text())
+    record["args"]["dataset"] = "mnist"
+    (run / "history.json").write_text(json.dumps(record))
+    empty = tmp_path / "no_data"
+    empty.mkdir()
+    assert main(["evaluate", str(run / "model.keras"), "--local-dir", str(empty),
+                 "--iw-samples", "2", "--iw-examples", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "MNIST" in err and "Fashion-MNIST" not in err
+
+
+def test_samples_that_are_not_images_go_to_the_npy_file_the_line_names(tmp_path, capsys):
+    from keras_genmodels.saving import save_model
+    from keras_genmodels.vae import VAE
+
+    path = save_model(VAE(architecture="mlp", data_shape=(5,), latent_dim=1, hidden_units=(2,)),
+                      tmp_path / "flat.keras")
+    assert main(["sample", path, "--n", "3", "--out", str(tmp_path / "s.png")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (3, 5) and not (tmp_path / "s.png").exists()
+    assert f"to {tmp_path / 's.npy'}" in capsys.readouterr().out

@@ -1,0 +1,15 @@
+"""The RBM family's registration: its models, command line, signatures and presets."""
+
+from keras_genmodels import families
+
+FAMILY = families.register(
+    families.Family(
+        name="rbm",
+        summary="Restricted Boltzmann machine (binary or Gaussian visible units) trained by CD-k or PCD-k",
+        models=("keras_genmodels.rbm.rbm_base:RestrictedBoltzmannMachine",),
+        cli="keras_genmodels.rbm.cli",
+        signatures="keras_genmodels.rbm.export:signatures",
+        presets="keras_genmodels.rbm.presets",
+        default_dataset="fashion_mnist",
+    )
+)

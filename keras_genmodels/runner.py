@@ -1,0 +1,201 @@
+"""The one training runner of the command line, shared by every family.
+
+`keras-genmodels train <family> ...` asks the family for a compiled model and
+its data (`Family.cli.training(args, strategy) -> TrainingPlan`), and this
+module does the rest, the same for every family:
+
+1. the `tf.distribute` strategy (`--strategy`), the output folder (worker i
+   of a multi-worker run writes to `OUT/worker-<i>`) and the seed (`--seed`:
+   Python, NumPy, TensorFlow and Keras, before the family builds anything);
+2. the callbacks: `TerminateOnNonFinite` first, the family's own, then an
+   atomic `AtomicBackupAndRestore` in `OUT/backup` (`--resume` goes on from
+   it; without `--resume` a leftover backup is discarded);
+3. `model.fit`, timed;
+4. `OUT/model.keras` (written atomically), `OUT/history.json` (every
+   epoch's logs, those before a resume included, the time, the arguments,
+   and what the family adds), `OUT/training_curves.png`, and the family's
+   own pictures (`TrainingPlan.finish`);
+5. one closing line.
+
+`evaluate` and `sample` likewise: the family computes, this module resolves
+the data set (`--dataset`, else the one in the model's `history.json`, else
+the family's default), writes `--json`, and writes samples where it says.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+
+from keras_genmodels import _validation as v
+from keras_genmodels._files import atomic_write_json
+
+HISTORY = "history.json"
+
+
+@dataclasses.dataclass
+class TrainingPlan:
+    """What a family hands the runner: a compiled model and its data.
+
+    Attributes:
+        model: the compiled model (built inside the strategy's scope).
+        data: the training data, as `model.fit` takes it (NumPy or a dataset).
+        epochs: the number of epochs.
+        fit_kwargs: other `fit` arguments (`batch_size`, `shuffle`,
+            `validation_data`, ...). Defaults to `{}`.
+        callbacks: the family's callbacks, run after `TerminateOnNonFinite`
+            and before the backup (so that what they log is backed up).
+            Defaults to `[]`.
+        examples: training examples per epoch (for examples/s), or `None`.
+        finish: `finish(model, out, record)`, called once the model is saved:
+            writes the family's pictures into `out` and may add entries to
+            `record` (the `history.json` dict). Defaults to `None`.
+        record: entries for `history.json`. Defaults to `{}`.
+    """
+
+    model: object
+    data: object
+    epochs: int
+    fit_kwargs: dict = dataclasses.field(default_factory=dict)
+    callbacks: list = dataclasses.field(default_factory=list)
+    examples: int = None
+    finish: object = None
+    record: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Samples:
+    """What a family's `sample` hook returns.
+
+    Attributes:
+        values: NumPy array of samples, shape (n, ...).
+        image_shape: `(height, width)` when the samples are grey-level images
+            in [0, 1] (written as a PNG grid), else `None` (written as `.npy`).
+        title: the grid's title. Defaults to `None`.
+        detail: words for the closing line (e.g. "1000 Gibbs sweeps each").
+            Defaults to `""`.
+    """
+
+    values: np.ndarray
+    image_shape: tuple = None
+    title: str = None
+    detail: str = ""
+
+
+def add_common_train_arguments(parser, family):
+    """The flags every `train` takes: `--out`, `--seed`, `--verbose`, `--strategy`, `--resume`."""
+    parser.add_argument("--out", default=f"saved_models/{family}",
+                        help=f"output folder. Defaults to saved_models/{family}")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of everything random (weights, data order, noise). Defaults to 0")
+    parser.add_argument("--verbose", type=int, default=1, help="Keras progress bar: 0, 1 or 2. Defaults to 1")
+    parser.add_argument(
+        "--strategy", default="none",
+        help="none (one device), mirrored (every GPU of this machine) or multiworker "
+             "(the machines listed in TF_CONFIG). Defaults to none",
+    )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue an interrupted run from its backup in OUT/backup "
+             "(without it, a leftover backup is discarded)",
+    )
+
+
+def train(family, args):
+    """Run `keras-genmodels train <family>`: see the module docstring. Returns the exit status."""
+    import keras
+
+    from keras_genmodels import distribute, plotting, training
+    from keras_genmodels.saving import save_model
+
+    v.check_choice("--strategy", args.strategy, distribute.STRATEGIES)
+    v.check_seed("--seed", args.seed, allow_none=False)
+    v.check_choice("--verbose", args.verbose, (0, 1, 2))
+    strategy = distribute.get_strategy(args.strategy)
+    out = training.output_dir(args.out, strategy)
+    keras.utils.set_random_seed(args.seed)
+    plan = family.hooks("cli").training(args, strategy)
+    os.makedirs(out, exist_ok=True)
+    backup_dir = os.path.join(out, "backup")
+    callbacks, backup = training.training_callbacks(backup_dir, resume=args.resume, extra=plan.callbacks)
+    start = time.perf_counter()
+    plan.model.fit(plan.data, epochs=plan.epochs, verbose=args.verbose, callbacks=callbacks, **plan.fit_kwargs)
+    seconds = time.perf_counter() - start
+    path = save_model(plan.model, os.path.join(out, "model.keras"))
+    record = {
+        "family": family.name,
+        "history": backup.history,  # every epoch, those before a resume included
+        "train_seconds": seconds,
+        "resumed_from_epoch": backup.initial_epoch,
+        "replicas": strategy.num_replicas_in_sync,
+        "args": {k: val for k, val in vars(args).items() if k not in ("command", "family", "handler")},
+        **plan.record,
+    }
+    epochs_run = plan.epochs - backup.initial_epoch
+    if plan.examples:
+        record["examples_per_second"] = epochs_run * plan.examples / seconds
+    if plan.finish is not None:
+        plan.finish(plan.model, out, record)
+    atomic_write_json(os.path.join(out, HISTORY), record)
+    training.discard_backup(backup_dir)
+    plotting.training_curves(record["history"], os.path.join(out, "training_curves.png"))
+    resumed = f" (resumed after epoch {backup.initial_epoch})" if backup.initial_epoch else ""
+    rate = f" ({record['examples_per_second']:.0f} examples/s)" if plan.examples else ""
+    print(f"Trained {plan.epochs} epoch(s){resumed} in {seconds:.1f} s{rate}; wrote {path} and plots in {out}")
+    return 0
+
+
+def read_history(model_path):
+    """The `history.json` written beside `model_path` by `train`, or `None`."""
+    record = os.path.join(os.path.dirname(os.path.abspath(model_path)), HISTORY)
+    try:
+        with open(record) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def dataset_of(args, family):
+    """`--dataset`, else the data set in the model's `history.json`, else the family's default."""
+    if args.dataset:
+        return args.dataset
+    record = read_history(args.model) or {}
+    dataset = record.get("args", {}).get("dataset") if isinstance(record, dict) else None
+    return dataset or family.default_dataset
+
+
+def evaluate(model, family, args):
+    """Run `keras-genmodels evaluate`: the family's metrics, written to `--json` if asked."""
+    args.dataset = dataset_of(args, family)
+    if args.limit is not None:
+        v.check_positive_int("--limit", args.limit)
+    v.check_positive_int("--batch-size", args.batch_size)
+    metrics = family.hooks("cli").evaluate(model, args)
+    if args.json:
+        atomic_write_json(args.json, metrics)
+    return 0
+
+
+def sample(model, family, args):
+    """Run `keras-genmodels sample`: the family's samples, as a PNG grid or a `.npy` file.
+
+    Samples that are not grey-level images go to a `.npy` file: `--out` itself
+    if it ends in `.npy`, else `--out` with its extension replaced, and the
+    closing line names the file actually written.
+    """
+    from keras_genmodels import plotting
+
+    v.check_positive_int("--n", args.n)
+    samples = family.hooks("cli").sample(model, args)
+    values = np.asarray(samples.values)
+    if samples.image_shape is not None:
+        path = args.out
+        plotting.image_grid(values.reshape((-1,) + tuple(samples.image_shape)), path, title=samples.title)
+    else:
+        path = args.out if args.out.endswith(".npy") else os.path.splitext(args.out)[0] + ".npy"
+        np.save(path, values)
+    detail = f" ({samples.detail})" if samples.detail else ""
+    print(f"Wrote {values.shape[0]} samples{detail} to {path}")
+    return 0

@@ -1,8 +1,8 @@
 """Variants of the AIS loop that were tried and left, timed against the shipped loop.
 
-    python bench/ais_loop_variants.py          # ~5 minutes; use a quiet machine
+    python bench/experiments/ais_loop_variants.py          # ~5 minutes; use a quiet machine
 
-Trains the model of `bench/rbm_vs_sklearn.py` (as `bench/ais_log_weight.py`;
+Trains the model of `bench/rbm_vs_sklearn.py` (as `bench/experiments/ais_log_weight.py`;
 `--epochs 5`) or loads `--model FILE`, then:
 
 1. Wall clock, µs per temperature, of `--steps` temperatures from beta 0.9 to 1
@@ -36,6 +36,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))  # bench/, for rbm_vs_sklearn
 
 from ais_log_weight import bench_model
 from rbm_vs_sklearn import DEFAULT_DIR
@@ -47,7 +48,8 @@ def _loops(model, seed_generator):
     """{name: loop(v, log_w, betas, first, stop)} of the variants, not yet compiled."""
     from keras import ops
 
-    from keras_genmodels.rbm import _backend, partition
+    from keras_genmodels.rbm import partition
+    from keras_genmodels.sampling import backend
 
     base = model.ais_base(None)
     n_hidden, n_visible = model.n_hidden, model.n_visible
@@ -69,7 +71,7 @@ def _loops(model, seed_generator):
 
     def blocked(v, log_w, betas, first, stop, block):
         def outer(i, state):
-            u = _backend.uniform((block, N_CHAINS, n_hidden + n_visible), "float32", seed_generator)
+            u = backend.uniform((block, N_CHAINS, n_hidden + n_visible), "float32", seed_generator)
             k0 = first + block * i
 
             def inner(j, state):
@@ -145,15 +147,15 @@ def main(argv=None):
     import keras
     from keras import ops
 
-    from keras_genmodels.rbm import _backend
+    from keras_genmodels.sampling import backend
 
     model = bench_model(args.model, args.local_dir, args.epochs)
 
     seed_generator = keras.random.SeedGenerator(0)
     base, loops = _loops(model, seed_generator)
-    compiled = {name: _backend.compile_function(loop) for name, loop in loops.items()}
+    compiled = {name: backend.compile_function(loop) for name, loop in loops.items()}
     betas = ops.convert_to_tensor(np.linspace(0.9, 1.0, args.steps + 1), model.compute_dtype)
-    v0 = model._ais_sample_base(N_CHAINS, base, seed_generator)
+    v0 = model.ais_draw_base(N_CHAINS, base, seed_generator)
     log_w0 = ops.zeros((N_CHAINS,), "float64")
     first, stop = ops.convert_to_tensor(1), ops.convert_to_tensor(args.steps + 1)
 

@@ -1,8 +1,8 @@
 """Epoch times of `fit` on NumPy images: Keras's own pipeline against the models' own.
 
-    python bench/numpy_fit_stall.py                  # ~4 minutes; use a quiet machine
-    python bench/numpy_fit_stall.py --datasets       # ~8 minutes
-    python bench/numpy_fit_stall.py --images 1000 --epochs 3 --repeats 1   # smoke run
+    python bench/experiments/numpy_fit_stall.py                  # ~4 minutes; use a quiet machine
+    python bench/experiments/numpy_fit_stall.py --datasets       # ~8 minutes
+    python bench/experiments/numpy_fit_stall.py --images 1000 --epochs 3 --repeats 1   # smoke run
 
 The keras.io convolutional VAE (latent 2, batch 128, Adam 1e-3) trains on the
 first `--images` Fashion-MNIST training images (grey levels, NumPy) in one

@@ -1,6 +1,6 @@
 """Where the time of a batch-100 PCD-1 step of the 784 x 500 RBM goes.
 
-    python bench/rbm_step_breakdown.py            # ~2 minutes; use a quiet machine
+    python bench/experiments/rbm_step_breakdown.py            # ~2 minutes; use a quiet machine
 
 Interleaved in one process, 300 steps per row, best of 4 repeats, milliseconds
 per step, each row compiled by TensorFlow's graph executor and by XLA:

@@ -1,6 +1,6 @@
 """AIS of the 784 x 500 RBM with and without the series form of its log-weight increment.
 
-    python bench/ais_log_weight.py             # ~5 minutes; use a quiet machine
+    python bench/experiments/ais_log_weight.py             # ~5 minutes; use a quiet machine
 
 Trains the model of `bench/rbm_vs_sklearn.py` (PCD-1, centred, momentum 0.5,
 learning rate 0.01, batch 100, 500 hidden units, seed 0, binarised
@@ -37,6 +37,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))  # bench/, for rbm_vs_sklearn
 
 from rbm_vs_sklearn import DEFAULT_DIR, _read_split
 
@@ -99,7 +100,7 @@ def main(argv=None):
     from keras_genmodels.rbm import default_ais_schedule, partition
 
     model = bench_model(args.model, args.local_dir, args.epochs)
-    bound = model._max_abs_preactivation()
+    bound = model.max_abs_hidden_logit()
     shipped = partition._SERIES_RANGE
 
     def ais(form, betas, seed):

@@ -188,3 +188,32 @@ def check_array(
             )
         )
     return arr
+
+
+# ---------------------------------------------------------------------------
+# Command-line flags: argparse `type`s, so that a bad value is refused while
+# the arguments are parsed, with argparse's "argument --flag: ..." naming it.
+
+
+def _flag_type(convert, check, what):
+    def parse(text):
+        try:
+            return check(convert(text))
+        except (TypeError, ValueError):
+            import argparse
+
+            raise argparse.ArgumentTypeError(f"must be {what}. Received: {text!r}") from None
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+positive_int_flag = _flag_type(int, lambda x: check_positive_int("flag", x), "a positive int")
+non_negative_int_flag = _flag_type(
+    int, lambda x: x if x >= 0 else check_positive_int("flag", x), "an int >= 0"
+)
+positive_float_flag = _flag_type(float, lambda x: check_positive_float("flag", x), "a finite float > 0")
+non_negative_float_flag = _flag_type(
+    float, lambda x: check_positive_float("flag", x, allow_zero=True), "a finite float >= 0"
+)
+seed_flag = _flag_type(int, lambda x: check_seed("flag", x, allow_none=False), "an int in [-2**63, 2**63 - 2]")

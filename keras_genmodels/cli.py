@@ -29,14 +29,22 @@ import sys
 
 
 def build_parser():
-    """Return the `argparse` parser of the `keras-genmodels` command and the families."""
+    """Return the `argparse` parser of the `keras-genmodels` command and the families.
+
+    Building it, and refusing bad arguments, imports no TensorFlow: the flags'
+    types and choices check every value as it is parsed.
+    """
+    import keras_genmodels
+    from keras_genmodels import _validation as v
     from keras_genmodels import families, runner
 
     registered = families.all_families()
+    formatter = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
         prog="keras-genmodels",
         description="Train, evaluate and sample generative models for the physical sciences.",
     )
+    parser.add_argument("--version", action="version", version=f"keras-genmodels {keras_genmodels.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a model and write it, its history and plots")
@@ -45,28 +53,29 @@ def build_parser():
         hooks = family.hooks("cli")
         if hooks is None:
             continue
-        p = train_sub.add_parser(name, help=family.summary, description=family.summary)
+        p = train_sub.add_parser(name, help=family.summary, description=family.summary, formatter_class=formatter)
         hooks.add_train_arguments(p)
         runner.add_common_train_arguments(p, name)
 
-    ev = sub.add_parser("evaluate", help="held-out metrics of a saved model, in nats")
+    ev = sub.add_parser("evaluate", help="held-out metrics of a saved model, in nats", formatter_class=formatter)
     ev.add_argument("model", help="path of a .keras file")
     ev.add_argument("--dataset", default=None,
-                    help="data set name (default: the one in the model's history.json, else the family's)")
-    ev.add_argument("--split", default="test", help="data split. Defaults to test")
-    ev.add_argument("--limit", type=int, default=None, help="evaluate on the first N examples only")
-    ev.add_argument("--batch-size", type=int, default=100, help="Defaults to 100")
-    ev.add_argument("--seed", type=int, default=0, help="Defaults to 0")
+                    help="data set name (None: the one in the model's history.json, else the family's)")
+    ev.add_argument("--split", default="test", help="data split")
+    ev.add_argument("--limit", type=v.positive_int_flag, default=None, help="evaluate on the first N examples only")
+    ev.add_argument("--batch-size", type=v.positive_int_flag, default=100, help="examples per batch")
+    ev.add_argument("--seed", type=v.seed_flag, default=0, help="seed of the noise and of AIS")
     ev.add_argument("--local-dir", default=None, help="folder of the data set's IDX .gz files (offline)")
     ev.add_argument("--json", default=None, help="also write the metrics to this JSON file")
 
-    sa = sub.add_parser("sample", help="draw samples from a saved model and save a grid image")
+    sa = sub.add_parser("sample", help="draw samples from a saved model and save a grid image",
+                        formatter_class=formatter)
     sa.add_argument("model", help="path of a .keras file")
-    sa.add_argument("--n", type=int, default=64, help="number of samples. Defaults to 64")
-    sa.add_argument("--seed", type=int, default=0, help="Defaults to 0")
+    sa.add_argument("--n", type=v.positive_int_flag, default=64, help="number of samples")
+    sa.add_argument("--seed", type=v.seed_flag, default=0, help="seed of the samples")
     sa.add_argument("--out", default="samples.png",
                     help="output image path (samples that are not images go to a .npy file of "
-                         "the same stem). Defaults to samples.png")
+                         "the same stem)")
     for family in registered.values():
         hooks = family.hooks("cli")
         if hooks is None:
@@ -76,10 +85,11 @@ def build_parser():
         if hasattr(hooks, "add_sample_arguments"):
             hooks.add_sample_arguments(sa)
 
-    ex = sub.add_parser("export", help="write a TF Serving SavedModel in OUT_DIR/<model_name>/<version>/")
+    ex = sub.add_parser("export", help="write a TF Serving SavedModel in OUT_DIR/<model_name>/<version>/",
+                        formatter_class=formatter)
     ex.add_argument("model", help="path of a .keras file")
     ex.add_argument("out_dir", help="TF Serving model base folder")
-    ex.add_argument("--version", type=int, default=None,
+    ex.add_argument("--version", type=v.positive_int_flag, default=None,
                     help="version folder (default: one more than the largest existing, 1 at first)")
     ex.add_argument("--name", default=None, help="model name (default: the file's stem)")
     ex.add_argument("--overwrite", action="store_true", help="replace an existing non-empty version folder")
@@ -111,7 +121,10 @@ def _family_with_cli(model):
 def main(argv=None):
     """Entry point of the `keras-genmodels` command. Returns the exit status."""
     parser, registered = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a bad argument (argparse printed why)
+        return e.code
     try:
         from keras_genmodels import runner
 

@@ -3,7 +3,8 @@
 A family is a folder `keras_genmodels/<family>/` whose module `family.py`
 declares, with `register(Family(...))`, what the family offers:
 
-- the classes of its models (so that a saved model is recognised as its own);
+- the classes of its models (so that a saved model is recognised as its own,
+  and imported, hence registered with Keras, before a file is loaded);
 - its command-line hooks (`keras-genmodels train <family>`, and what
   `evaluate` and `sample` do with its models);
 - its TF Serving signatures (`keras_genmodels.export`);
@@ -146,6 +147,16 @@ def discover():
         if info.ispkg and os.path.isfile(os.path.join(package, info.name, "family.py")):
             importlib.import_module(f"keras_genmodels.{info.name}.family")
     _DISCOVERED = True
+
+
+def import_models():
+    """Import every registered family's model classes, which registers them with Keras.
+
+    `load_model` calls it before deserialising a file; `import keras_genmodels`
+    calls it too (unless `KERAS_GENMODELS_LAZY_IMPORT=1`, as the command line sets).
+    """
+    for family in all_families().values():
+        family.model_classes()
 
 
 def all_families():

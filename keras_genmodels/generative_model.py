@@ -234,22 +234,28 @@ class GenerativeModel(keras.Model):
         smaller, a new order each epoch from the model's random state) but
         without tf.data's autotuning, which stalls the start of each of
         Keras's epochs by seconds on a CPU (`keras_genmodels._arrays`).
-        Anything else goes to `keras.Model.fit` unchanged.
+        Anything else goes to `keras.Model.fit` unchanged, after a check of a
+        dataset's first batch. The progress bar (`verbose=1`) counts
+        mini-batches (`training.StepProgbar`).
         """
         if batch_size is not None:
             batch_size = v.check_positive_int("batch_size", batch_size)
         if isinstance(x, (np.ndarray, list)):
             x = self.check_training_data(x, "x")
+        else:
+            self._check_first_batch(x, "x")
         validation_data = self._checked_validation_data(validation_data)
         own_pipeline = _arrays.own_pipeline_applies(self, x, y, kwargs)
         if own_pipeline:
             batch_size = 32 if batch_size is None else batch_size
             if validation_split and validation_data is None:  # Keras: validation_data wins
                 x, validation_data = _arrays.split_for_validation(x, validation_split)
-        fit_args = dict(
-            epochs=epochs, verbose=verbose,
-            callbacks=self.fit_callbacks(x, validation_data, list(callbacks or [])), **kwargs,
-        )
+        callbacks = self.fit_callbacks(x, validation_data, list(callbacks or []))
+        if verbose in (1, "auto") and not any(isinstance(c, keras.callbacks.ProgbarLogger) for c in callbacks):
+            from keras_genmodels.training import StepProgbar
+
+            callbacks.append(StepProgbar())
+        fit_args = dict(epochs=epochs, verbose=verbose, callbacks=callbacks, **kwargs)
         if not own_pipeline:
             return super().fit(
                 x, y, batch_size=batch_size, validation_split=validation_split,
@@ -270,13 +276,34 @@ class GenerativeModel(keras.Model):
             self, _arrays.batches(x, batch_size, shuffle, seed), shuffle=False, **fit_args
         )
 
+    def _check_first_batch(self, dataset, name):
+        """`check_training_data` on the first batch of a `tf.data.Dataset`, eagerly.
+
+        Bad data then get the family's one-line `ValueError` before anything
+        is traced; the step's graph checks still cover the later batches.
+        """
+        if not _is_tf_dataset(dataset):
+            return
+        for element in dataset.take(1):
+            x, _, _ = keras.utils.unpack_x_y_sample_weight(element)
+            self.check_training_data(keras.ops.convert_to_numpy(x), f"{name} (first batch)")
+
     def _checked_validation_data(self, validation_data):
         """NumPy `validation_data` (an array, or its first element) checked by `check_training_data`."""
         if isinstance(validation_data, (np.ndarray, list)):
             return self.check_training_data(validation_data, "validation_data")
+        self._check_first_batch(validation_data, "validation_data")
         if isinstance(validation_data, tuple) and validation_data and isinstance(
             validation_data[0], (np.ndarray, list)
         ):
             first = self.check_training_data(validation_data[0], "validation_data")
             return (first,) + tuple(validation_data[1:])
         return validation_data
+
+
+def _is_tf_dataset(data):
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return isinstance(data, tf.data.Dataset)

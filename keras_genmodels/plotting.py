@@ -90,8 +90,17 @@ def latent_clusters(z_mean, labels, path, class_names=None):
     return _save(fig, path)
 
 
-def training_curves(history, path):
-    """Plot every metric of a Keras history dict (with `val_` partners) per epoch."""
+def training_curves(history, path, units=None):
+    """Plot every metric of a Keras history dict (with `val_` partners) per epoch.
+
+    Args:
+        history: `{metric: [value per epoch]}` (Keras's `History.history`).
+        path: the PNG to write.
+        units: `{metric: y-axis label}`, the quantity and its unit (e.g.
+            `"-ELBO (nats per example)"`); other metrics are labelled by name.
+            Defaults to `None`.
+    """
+    units = units or {}
     names = [k for k in history if not k.startswith("val_")]
     if not names:
         raise ValueError(f"Expected a non-empty Keras history. Received keys: {list(history)}")
@@ -102,6 +111,7 @@ def training_curves(history, path):
         if f"val_{name}" in history:
             ax.plot(epochs, history[f"val_{name}"], label="held-out")
         ax.set_xlabel("epoch")
+        ax.set_ylabel(units.get(name, name))
         ax.set_title(name)
         ax.legend()
     fig.tight_layout()

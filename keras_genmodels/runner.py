@@ -12,10 +12,11 @@ module does the rest, the same for every family:
    it; without `--resume` a leftover backup is discarded);
 3. `model.fit`, timed;
 4. `OUT/model.keras` (written atomically), `OUT/history.json` (every
-   epoch's logs, those before a resume included, the time, the arguments,
-   and what the family adds), `OUT/training_curves.png`, and the family's
-   own pictures (`TrainingPlan.finish`);
-5. one closing line.
+   epoch's logs, those before a resume included, the times, the arguments,
+   and what the family adds), `OUT/training_curves.png` (axes labelled with
+   quantity and unit), and the family's own pictures (`TrainingPlan.finish`);
+5. one closing line: the time, the family's result (`TrainingPlan.summary`,
+   e.g. the held-out ELBO), and where the model and pictures are.
 
 `evaluate` and `sample` likewise: the family computes, this module resolves
 the data set (`--dataset`, else the one in the model's `history.json`, else
@@ -53,6 +54,10 @@ class TrainingPlan:
             writes the family's pictures into `out` and may add entries to
             `record` (the `history.json` dict). Defaults to `None`.
         record: entries for `history.json`. Defaults to `{}`.
+        units: `{metric: y-axis label}` of the training curves, the quantity
+            and its unit (`plotting.training_curves`). Defaults to `{}`.
+        summary: `summary(record) -> str`, the family's result for the
+            closing line (e.g. the held-out ELBO), or `None`.
     """
 
     model: object
@@ -63,6 +68,8 @@ class TrainingPlan:
     examples: int = None
     finish: object = None
     record: dict = dataclasses.field(default_factory=dict)
+    units: dict = dataclasses.field(default_factory=dict)
+    summary: object = None
 
 
 @dataclasses.dataclass
@@ -86,15 +93,14 @@ class Samples:
 
 def add_common_train_arguments(parser, family):
     """The flags every `train` takes: `--out`, `--seed`, `--verbose`, `--strategy`, `--resume`."""
-    parser.add_argument("--out", default=f"saved_models/{family}",
-                        help=f"output folder. Defaults to saved_models/{family}")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of everything random (weights, data order, noise). Defaults to 0")
-    parser.add_argument("--verbose", type=int, default=1, help="Keras progress bar: 0, 1 or 2. Defaults to 1")
+    parser.add_argument("--out", default=f"saved_models/{family}", help="output folder")
+    parser.add_argument("--seed", type=v.seed_flag, default=0,
+                        help="seed of everything random (weights, data order, noise)")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                        help="Keras progress: 0 silent, 1 a bar, 2 a line per epoch")
     parser.add_argument(
-        "--strategy", default="none",
-        help="none (one device), mirrored (every GPU of this machine) or multiworker "
-             "(the machines listed in TF_CONFIG). Defaults to none",
+        "--strategy", default="none", choices=("none", "mirrored", "multiworker"),
+        help="one device, every GPU of this machine, or the machines listed in TF_CONFIG",
     )
     parser.add_argument(
         "--resume", action="store_true",
@@ -113,6 +119,7 @@ def train(family, args):
     v.check_choice("--strategy", args.strategy, distribute.STRATEGIES)
     v.check_seed("--seed", args.seed, allow_none=False)
     v.check_choice("--verbose", args.verbose, (0, 1, 2))
+    begin = time.perf_counter()
     strategy = distribute.get_strategy(args.strategy)
     out = training.output_dir(args.out, strategy)
     keras.utils.set_random_seed(args.seed)
@@ -138,12 +145,17 @@ def train(family, args):
         record["examples_per_second"] = epochs_run * plan.examples / seconds
     if plan.finish is not None:
         plan.finish(plan.model, out, record)
-    atomic_write_json(os.path.join(out, HISTORY), record)
     training.discard_backup(backup_dir)
-    plotting.training_curves(record["history"], os.path.join(out, "training_curves.png"))
-    resumed = f" (resumed after epoch {backup.initial_epoch})" if backup.initial_epoch else ""
-    rate = f" ({record['examples_per_second']:.0f} examples/s)" if plan.examples else ""
-    print(f"Trained {plan.epochs} epoch(s){resumed} in {seconds:.1f} s{rate}; wrote {path} and plots in {out}")
+    plotting.training_curves(record["history"], os.path.join(out, "training_curves.png"), units=plan.units)
+    record["seconds"] = time.perf_counter() - begin
+    atomic_write_json(os.path.join(out, HISTORY), record)
+    resumed = f", resumed after epoch {backup.initial_epoch}" if backup.initial_epoch else ""
+    rate = f", {record['examples_per_second']:.0f} examples/s" if plan.examples else ""
+    result = f" {plan.summary(record)};" if plan.summary is not None else ""
+    print(
+        f"Done in {record['seconds']:.0f} s ({plan.epochs} epoch(s) of training in {seconds:.0f} s{rate}"
+        f"{resumed});{result} model {path}, history and pictures in {out}"
+    )
     return 0
 
 

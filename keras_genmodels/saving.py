@@ -135,10 +135,10 @@ def load_model(filepath, safe_mode=True, compile=True):
     """
     filepath = _check_extension(filepath)
     _check_archive(filepath)
-    # Importing the families registers every serialisable class.
+    # Importing the families' model classes registers them with Keras.
     from keras_genmodels import families
 
-    families.discover()
+    families.import_models()
 
     try:
         model = keras.saving.load_model(filepath, safe_mode=safe_mode, compile=compile)

@@ -3,6 +3,9 @@
 - `TerminateOnNonFinite`: stops `fit` at the first NaN or Inf in the logged
   losses and metrics, with an error naming the epoch and the step, *before* any
   later callback (a backup, a checkpoint) can save the broken weights.
+- `StepProgbar`: Keras's progress bar, counting training steps however
+  `fit` groups them (never past the epoch's end; an RBM's chunks as their
+  mini-batches); `GenerativeModel.fit` uses it.
 - `AtomicBackupAndRestore`: `keras.callbacks.BackupAndRestore` whose backups
   are written atomically (a crash or SIGKILL during a save leaves the previous
   backup usable) and which keeps the history of the epochs already run, so a
@@ -140,6 +143,45 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
             "anything was saved: the last good checkpoint or backup is intact. Lower the "
             "learning rate, or check the data for NaN, Inf or out-of-range values."
         )
+
+
+class StepProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, counting mini-batches however `fit` groups them.
+
+    - With `steps_per_execution` s, Keras reports the end of each group of s
+      steps, so its bar read e.g. 480/469 before the end of an epoch of 469
+      steps: here the count stops at the epoch's steps.
+    - A Keras step that is k mini-batches (the RBM's `fit` on NumPy data runs
+      chunks of `steps_per_execution` mini-batches per Keras step) counts k,
+      up to `total` mini-batches per epoch, instead of one per chunk.
+
+    Args:
+        minibatches_per_step: k. Defaults to `1`.
+        total: mini-batches per epoch, or `None` for Keras's steps times k.
+            Defaults to `None`.
+    """
+
+    def __init__(self, minibatches_per_step=1, total=None):
+        super().__init__()
+        self.count_minibatches(minibatches_per_step, total)
+
+    def count_minibatches(self, minibatches_per_step, total=None):
+        """Count `minibatches_per_step` mini-batches per Keras step, `total` per epoch."""
+        self.minibatches_per_step = v.check_positive_int("minibatches_per_step", minibatches_per_step)
+        self.total = None if total is None else v.check_positive_int("total", total)
+
+    def set_params(self, params):
+        super().set_params(params)
+        if self.total is not None:
+            self.target = self.total
+        elif self.target is not None:
+            self.target *= self.minibatches_per_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        seen = (batch + 1) * self.minibatches_per_step
+        if self.target is not None:
+            seen = min(seen, self.target)
+        super().on_train_batch_end(seen - 1, logs)
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):

@@ -52,10 +52,9 @@ Modules: `idx_files` (finding and reading the IDX files), `tfds_builders`
 import re
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from keras_genmodels import _validation
+from keras_genmodels._lazy import lazy_attributes
 from keras_genmodels.datasets.idx_files import (
     DATASETS,
     DEBIAN_FASHION_MNIST_DIR,
@@ -67,10 +66,11 @@ from keras_genmodels.datasets.idx_files import (
     read_split,
     resolve_local_dir,
 )
-from keras_genmodels.datasets.tfds_builders import (
-    LocalFashionMNIST,
-    LocalMNIST,
-    prepared_builder,
+
+# TensorFlow and TFDS are imported when first used (`keras_genmodels._lazy`):
+# the command line reads `DATASETS` without them.
+__getattr__, __dir__ = lazy_attributes(
+    __name__, {"LocalMNIST": "tfds_builders", "LocalFashionMNIST": "tfds_builders"}
 )
 
 __all__ = [
@@ -96,6 +96,8 @@ def _split_names(split):
             f"'train[:90%]'. Received: split={split!r}"
         )
     try:
+        import tensorflow_datasets as tfds
+
         tfds.core.ReadInstruction.from_spec(split)
     except (ValueError, AssertionError) as e:
         raise ValueError(
@@ -228,6 +230,12 @@ def load(
     if shuffle is None:
         shuffle = split_names == ("train",)
 
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    from keras_genmodels._arrays import data_options
+    from keras_genmodels.datasets.tfds_builders import prepared_builder
+
     builder = prepared_builder(name, split_names, local_dir, data_dir, download)
     num_examples = builder.info.splits[split].num_examples
     if limit is not None:
@@ -266,9 +274,7 @@ def load(
         ds = tf.data.Dataset.zip(ds, noise_seeds).map(
             _dynamic_binarize, num_parallel_calls=tf.data.AUTOTUNE
         )
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(data_options())
 
 
 def _on_images(fn):
@@ -284,6 +290,8 @@ def _on_images(fn):
 
 def _dynamic_binarize(element, seed):
     """b = 1[u < x], u ~ U[0, 1): a Bernoulli(x) sample per pixel."""
+    import tensorflow as tf
+
     x = element[0] if isinstance(element, tuple) else element
     u = tf.random.stateless_uniform(tf.shape(x), seed=seed)
     b = tf.cast(u < x, tf.float32)
@@ -335,6 +343,8 @@ def binarize_images(x, threshold=0.5):
     """
     if isinstance(x, np.ndarray):
         return (x > threshold).astype("float32")
+    import tensorflow as tf
+
     return tf.cast(x > threshold, tf.float32)
 
 

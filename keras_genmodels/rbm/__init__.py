@@ -16,23 +16,12 @@ The class `RestrictedBoltzmannMachine` is assembled from one module per part:
 `chunked` (`fit` in compiled chunks), `eager` (the user methods); `partition`
 holds log Z; `cli`, `export`, `presets` and `family` are what the family
 registers (see `keras_genmodels.families`).
+
+The names are imported when first used (`keras_genmodels._lazy`), so that the
+command line reads the family's flags without importing TensorFlow.
 """
 
-from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
-from keras_genmodels.rbm.callbacks import FreeEnergyGap
-from keras_genmodels.rbm.gaussian_bernoulli_rbm import GaussianBernoulliRBM
-from keras_genmodels.rbm.ising import fit_rbm_exact_likelihood, fit_rbm_ising
-from keras_genmodels.rbm.partition import (
-    AISEstimate,
-    auto_method,
-    check_schedule,
-    default_ais_schedule,
-    log_likelihood,
-    log_partition_ais,
-    log_partition_exact,
-)
-from keras_genmodels.rbm.rbm_base import RestrictedBoltzmannMachine
-from keras_genmodels.rbm.tempering import TemperedBernoulliRBM, parallel_tempering_sample
+from keras_genmodels._lazy import lazy_attributes
 
 __all__ = [
     "AISEstimate",
@@ -51,3 +40,21 @@ __all__ = [
     "log_partition_exact",
     "parallel_tempering_sample",
 ]
+
+__getattr__, __dir__ = lazy_attributes(__name__, {
+    "AISEstimate": "partition",
+    "BernoulliRBM": "bernoulli_rbm",
+    "FreeEnergyGap": "callbacks",
+    "GaussianBernoulliRBM": "gaussian_bernoulli_rbm",
+    "RestrictedBoltzmannMachine": "rbm_base",
+    "TemperedBernoulliRBM": "tempering",
+    "auto_method": "partition",
+    "check_schedule": "partition",
+    "default_ais_schedule": "partition",
+    "fit_rbm_exact_likelihood": "ising",
+    "fit_rbm_ising": "ising",
+    "log_likelihood": "partition",
+    "log_partition_ais": "partition",
+    "log_partition_exact": "partition",
+    "parallel_tempering_sample": "tempering",
+})

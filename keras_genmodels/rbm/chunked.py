@@ -23,6 +23,7 @@ import keras
 from keras import ops
 
 from keras_genmodels import _arrays, distribute
+from keras_genmodels.training import StepProgbar
 
 
 class ChunkedTraining:
@@ -52,6 +53,9 @@ class ChunkedTraining:
         if not self.uses_chunks():
             return super().fit_arrays(x, batch_size, shuffle, seed, **fit_args)
         chunks = _arrays.row_chunks(x, batch_size * self.steps_per_execution, shuffle, seed)
+        for callback in fit_args.get("callbacks") or []:
+            if isinstance(callback, StepProgbar):  # count mini-batches, not chunks
+                callback.count_minibatches(self.steps_per_execution, total=-(-x.shape[0] // batch_size))
         with self._chunked_training(batch_size):
             return keras.Model.fit(self, chunks, shuffle=False, **fit_args)
 

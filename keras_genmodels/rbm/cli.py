@@ -18,28 +18,31 @@ from keras_genmodels import _validation as v
 
 
 def add_train_arguments(p):
-    p.add_argument("--dataset", default="fashion_mnist", help="mnist or fashion_mnist")
-    p.add_argument("--visible", default="bernoulli", help="bernoulli (binarised pixels) or gaussian")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--hidden", type=int, default=500, help="number of hidden units. Defaults to 500")
-    p.add_argument("--k", type=int, default=1, help="Gibbs steps per update (CD-k / PCD-k)")
+    from keras_genmodels.datasets import DATASETS
+
+    p.add_argument("--dataset", default="fashion_mnist", choices=DATASETS, help="the data set")
+    p.add_argument("--visible", default="bernoulli", choices=("bernoulli", "gaussian"),
+                   help="binary visible units (binarised pixels, pixel > 127) or Gaussian ones (pixel / 255)")
+    p.add_argument("--epochs", type=v.positive_int_flag, default=10, help="epochs")
+    p.add_argument("--hidden", type=v.positive_int_flag, default=500, help="number of hidden units")
+    p.add_argument("--k", type=v.positive_int_flag, default=1, help="Gibbs steps per update (CD-k / PCD-k)")
     p.add_argument("--persistent", action="store_true", help="PCD-k (persistent chains) instead of CD-k")
-    p.add_argument("--n-chains", type=int, default=100, help="persistent chains. Defaults to 100")
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--learning-rate", type=float, default=0.01, help="SGD learning rate")
-    p.add_argument("--momentum", type=float, default=0.5, help="SGD momentum. Defaults to 0.5")
-    p.add_argument("--final-learning-rate", type=float, default=None,
-                   help="decay the learning rate linearly to this value (default: no decay)")
-    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty on W")
+    p.add_argument("--n-chains", type=v.positive_int_flag, default=100, help="persistent chains")
+    p.add_argument("--batch-size", type=v.positive_int_flag, default=100, help="mini-batch size")
+    p.add_argument("--learning-rate", type=v.positive_float_flag, default=0.01, help="SGD learning rate")
+    p.add_argument("--momentum", type=v.non_negative_float_flag, default=0.5, help="SGD momentum")
+    p.add_argument("--final-learning-rate", type=v.non_negative_float_flag, default=None,
+                   help="decay the learning rate linearly to this value (None: no decay)")
+    p.add_argument("--weight-decay", type=v.non_negative_float_flag, default=0.0, help="L2 penalty on W")
     p.add_argument("--centering", action="store_true", help="centred gradient (Melchior et al. 2016)")
     p.add_argument("--init-visible-bias", action="store_true",
                    help="start the visible biases at the data's log-odds (Hinton's guide)")
-    p.add_argument("--variance", type=float, default=1.0, help="Gaussian units' variance sigma^2")
+    p.add_argument("--variance", type=v.positive_float_flag, default=1.0, help="Gaussian units' variance sigma^2")
     p.add_argument("--learn-variance", action="store_true", help="train the Gaussian variances")
-    p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
-    p.add_argument("--validation-size", type=int, default=1000,
-                   help="held-out test images monitored each epoch (0: none). Defaults to 1000")
-    p.add_argument("--steps-per-execution", type=int, default=100,
+    p.add_argument("--limit", type=v.positive_int_flag, default=None, help="train on the first N images only")
+    p.add_argument("--validation-size", type=v.non_negative_int_flag, default=1000,
+                   help="held-out test images monitored each epoch (0: none)")
+    p.add_argument("--steps-per-execution", type=v.positive_int_flag, default=100,
                    help="training steps per graph call (amortises Keras' per-step overhead)")
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
                    help="compile the training step with XLA (--jit) or not (--no-jit); by default "
@@ -50,16 +53,15 @@ def add_train_arguments(p):
 
 
 def add_evaluate_arguments(p):
-    p.add_argument("--method", default="auto",
-                   help="RBM log Z: exact, ais, or auto (exact when the smaller layer has <= 20 units)")
-    p.add_argument("--ais-chains", type=int, default=100, help="RBM AIS runs. Defaults to 100")
-    p.add_argument("--ais-scale", type=float, default=1.0,
-                   help="RBM AIS schedule length relative to Salakhutdinov & Murray's 14,500 steps")
+    p.add_argument("--method", default="auto", choices=("auto", "exact", "ais"),
+                   help="RBM log Z: exact, by AIS, or auto (exact when the smaller layer has <= 20 units)")
+    p.add_argument("--ais-chains", type=v.positive_int_flag, default=100, help="RBM: AIS runs")
+    p.add_argument("--ais-scale", type=v.positive_float_flag, default=1.0,
+                   help="RBM: AIS schedule length relative to Salakhutdinov & Murray's 14,500 steps")
 
 
 def add_sample_arguments(p):
-    p.add_argument("--gibbs-steps", type=int, default=1000,
-                   help="RBM: Gibbs sweeps per sample. Defaults to 1000")
+    p.add_argument("--gibbs-steps", type=v.positive_int_flag, default=1000, help="RBM: Gibbs sweeps per sample")
 
 
 def _load(dataset, split, local_dir, limit=None, gaussian=False):
@@ -133,19 +135,29 @@ def training(args, strategy):
     def finish(model, out, record):
         if args.ais:
             x_test = _load(args.dataset, "test", args.local_dir, gaussian=gaussian)
-            est = model.log_partition_ais(seed=args.seed)
+            est = model.log_partition_ais(seed=args.seed, verbose=args.verbose)
             record["test_log_likelihood"] = model.log_likelihood(x_test, log_z=est)
             record["log_z"] = {"ais": est.log_z, "std": est.std, "lower": est.lower,
                                "upper": est.upper, "seconds": est.seconds}
-            print(f"test log-likelihood (AIS): {record['test_log_likelihood']:.2f} "
-                  f"± {est.std:.2f} nats per image")
         plots.plot_filters(model, os.path.join(out, "filters.png"))
         plots.plot_gibbs_chains(model, os.path.join(out, "gibbs_chains.png"), seed=args.seed)
         plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
 
+    def summary(record):
+        if "test_log_likelihood" not in record:
+            return "the test log-likelihood: keras-genmodels evaluate MODEL --method ais"
+        return (f"test log-likelihood (AIS) {record['test_log_likelihood']:.2f} "
+                f"± {record['log_z']['std']:.2f} nats per image")
+
     return TrainingPlan(
         model=model, data=x, epochs=epochs, examples=x.shape[0], callbacks=callbacks, finish=finish,
-        fit_kwargs={"batch_size": batch_size, "validation_data": held_out},
+        fit_kwargs={"batch_size": batch_size, "validation_data": held_out}, summary=summary,
+        units={
+            "free_energy": "mean F(v) (nats per image)",
+            "reconstruction_error": "squared error per visible unit",
+            "pseudo_log_likelihood": "pseudo-log-likelihood (nats per image)",
+            "free_energy_gap": "<F>_held-out - <F>_train (nats)",
+        },
     )
 
 
@@ -153,6 +165,9 @@ def evaluate(model, args):
     """log Z (exact or by AIS) and the mean log-likelihood of the split, in nats."""
     from keras_genmodels.rbm import default_ais_schedule, partition
 
+    from keras_genmodels import datasets
+
+    v.check_choice("--dataset", args.dataset, datasets.DATASETS)
     v.check_choice("--method", args.method, ("auto", "exact", "ais"))
     v.check_positive_int("--ais-chains", args.ais_chains)
     v.check_positive_float("--ais-scale", args.ais_scale)
@@ -165,8 +180,9 @@ def evaluate(model, args):
         metrics.update(log_z=log_z, log_z_std=0.0)
         detail = f"exact log Z = {log_z:.3f}"
     else:
+        print(f"AIS of log Z ({args.ais_chains} chains):")
         est = model.log_partition_ais(
-            betas=default_ais_schedule(args.ais_scale), n_chains=args.ais_chains, seed=args.seed
+            betas=default_ais_schedule(args.ais_scale), n_chains=args.ais_chains, seed=args.seed, verbose=1
         )
         log_z = est.log_z
         metrics.update(log_z=est.log_z, log_z_std=est.std, log_z_lower=est.lower,

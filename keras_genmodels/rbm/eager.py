@@ -230,12 +230,14 @@ class RBMEagerMethods:
         """
         return partition.log_partition_exact(self, chunk_size=chunk_size, max_states_log2=max_states_log2)
 
-    def log_partition_ais(self, data=None, betas=None, n_chains=100, seed=None):
+    def log_partition_ais(self, data=None, betas=None, n_chains=100, seed=None, verbose=0):
         """log Z by annealed importance sampling, with an error bar.
 
         See `keras_genmodels.rbm.partition.log_partition_ais`.
         """
-        return partition.log_partition_ais(self, data=data, betas=betas, n_chains=n_chains, seed=seed)
+        return partition.log_partition_ais(
+            self, data=data, betas=betas, n_chains=n_chains, seed=seed, verbose=verbose
+        )
 
     def log_likelihood(self, data, log_z=None, method="auto", **ais_kwargs):
         """Mean log-likelihood <log p(v)> = -<F(v)> - log Z in nats per example.

@@ -6,7 +6,12 @@ FAMILY = families.register(
     families.Family(
         name="rbm",
         summary="Restricted Boltzmann machine (binary or Gaussian visible units) trained by CD-k or PCD-k",
-        models=("keras_genmodels.rbm.rbm_base:RestrictedBoltzmannMachine",),
+        models=(
+            "keras_genmodels.rbm.rbm_base:RestrictedBoltzmannMachine",
+            "keras_genmodels.rbm.bernoulli_rbm:BernoulliRBM",
+            "keras_genmodels.rbm.gaussian_bernoulli_rbm:GaussianBernoulliRBM",
+            "keras_genmodels.rbm.tempering:TemperedBernoulliRBM",
+        ),
         cli="keras_genmodels.rbm.cli",
         signatures="keras_genmodels.rbm.export:signatures",
         presets="keras_genmodels.rbm.presets",

@@ -237,7 +237,7 @@ def _runs(flags):
     return [(int(a) + 1, int(b) + 1, bool(flags[a])) for a, b in itertools.pairwise(bounds)]
 
 
-def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None):
+def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None, verbose=0):
     """log Z of an RBM by annealed importance sampling, with an error bar.
 
     Args:
@@ -249,6 +249,8 @@ def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None):
             `default_ais_schedule()` (Salakhutdinov & Murray 2008).
         n_chains: int, number of annealing runs M. Defaults to `100`.
         seed: int seed. Defaults to `None`.
+        verbose: 0 (silent), 1 (a progress bar over the temperatures) or 2.
+            Defaults to `0`.
 
     Returns:
         An `AISEstimate`.
@@ -273,7 +275,7 @@ def log_partition_ais(model, data=None, betas=None, n_chains=100, seed=None):
         return ais_sweep(model, base, v, log_w, beta_prev, beta, seed_generator, use_series, in_range)
 
     initial = model.ais_draw_base(n_chains, base, seed_generator)
-    return anneal(sweep, initial, betas, base["log_z"], segments=_runs(series))
+    return anneal(sweep, initial, betas, base["log_z"], segments=_runs(series), verbose=verbose)
 
 
 def log_likelihood(model, data, log_z=None, method="auto", **ais_kwargs):

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 from keras import ops
 
-from keras_genmodels._validation import check_positive_float
+from keras_genmodels._validation import check_choice, check_positive_float
 from keras_genmodels.sampling.backend import compile_function
 
 
@@ -168,7 +168,7 @@ def ais_estimate(log_weights, log_z_base, n_betas, seconds=0.0):
     )
 
 
-def anneal(sweep, initial, betas, log_z_base, segments=None):
+def anneal(sweep, initial, betas, log_z_base, segments=None, verbose=0):
     """Run AIS over the schedule `betas` from the states `initial`; returns an `AISEstimate`.
 
     Args:
@@ -186,6 +186,9 @@ def anneal(sweep, initial, betas, log_z_base, segments=None):
             update where it is exact (the RBM's series form of the log-weight
             increment). Defaults to `None`: one loop over every temperature,
             with `form=None`.
+        verbose: 0 (silent), 1 (a progress bar over the temperatures) or 2.
+            With a bar, each segment runs as ~50 calls of its compiled loop
+            (the same loop, so nothing is compiled again). Defaults to `0`.
 
     Returns:
         An `AISEstimate`; its `seconds` include tracing and compiling the loops.
@@ -210,6 +213,15 @@ def anneal(sweep, initial, betas, log_z_base, segments=None):
         form: compile_function(functools.partial(loop, form=form))
         for form in {form for _, _, form in segments}
     }
+    progress = None
+    if check_choice("verbose", verbose, (0, 1, 2)):
+        import keras
+
+        progress = keras.utils.Progbar(len(betas) - 1, verbose=verbose, unit_name="temperature")
+        piece = max(1, math.ceil((len(betas) - 1) / 50))
+        segments = [
+            (a, min(a + piece, stop), form) for first, stop, form in segments for a in range(first, stop, piece)
+        ]
     x = initial
     log_w = ops.zeros((n_chains,), "float64")
     betas_t = ops.convert_to_tensor(betas, initial.dtype)
@@ -218,5 +230,7 @@ def anneal(sweep, initial, betas, log_z_base, segments=None):
         x, log_w = compiled[form](
             x, log_w, betas_t, ops.convert_to_tensor(first), ops.convert_to_tensor(stop)
         )
+        if progress is not None:
+            progress.add(stop - first)
     log_w = ops.convert_to_numpy(log_w)
     return ais_estimate(log_w, log_z_base, len(betas), time.perf_counter() - start)

@@ -21,46 +21,63 @@ CLASS_NAMES = {
 
 
 def _hidden_units(text):
+    """`--hidden-units` as a tuple of positive ints (an argparse `type`)."""
     try:
         units = tuple(int(u) for u in text.split(",") if u.strip())
     except ValueError:
         units = ()
     if not units or any(u < 1 for u in units):
-        raise ValueError(
-            f"`--hidden-units` must be comma-separated positive ints such as 512,256. "
-            f"Received: {text!r}"
+        import argparse
+
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated positive ints such as 512,256. Received: {text!r}"
         )
     return units
 
 
+# The choices of `VAE(architecture=..., likelihood=...)` (checked equal to the model's in the tests).
+ARCHITECTURES = ("conv", "mlp")
+LIKELIHOODS = ("bernoulli", "gaussian")
+BINARIZE = ("none", "fixed", "dynamic")
+
+
 def add_train_arguments(p):
-    p.add_argument("--dataset", default="fashion_mnist", help="mnist or fashion_mnist. Defaults to fashion_mnist")
-    p.add_argument("--epochs", type=int, default=30, help="Defaults to 30")
-    p.add_argument("--batch-size", type=int, default=128, help="Defaults to 128")
-    p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (peak) learning rate. Defaults to 0.001")
-    p.add_argument("--lr-schedule", default="constant",
-                   help="constant, or cosine (decay to 2%% of the peak over --epochs). Defaults to constant")
+    from keras_genmodels.datasets import DATASETS
+
+    p.add_argument("--dataset", default="fashion_mnist", choices=DATASETS, help="the data set")
+    p.add_argument("--epochs", type=v.positive_int_flag, default=30, help="epochs")
+    p.add_argument("--batch-size", type=v.positive_int_flag, default=128, help="mini-batch size")
+    p.add_argument("--learning-rate", type=v.positive_float_flag, default=1e-3, help="Adam (peak) learning rate")
+    p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine"),
+                   help="constant, or cosine decay to 2%% of the peak over --epochs")
     p.add_argument("--mixed-precision", action="store_true",
                    help="compute in bfloat16 (mixed_bfloat16 policy), keep float32 weights and losses")
-    p.add_argument("--steps-per-execution", type=int, default=32,
-                   help="training steps per compiled call (amortises Python overhead). Defaults to 32")
-    p.add_argument("--architecture", default="conv", help="conv (keras.io) or mlp (lecture). Defaults to conv")
-    p.add_argument("--latent-dim", type=int, default=2, help="Defaults to 2")
-    p.add_argument("--hidden-units", default="512,256", help="MLP hidden widths. Defaults to 512,256")
-    p.add_argument("--likelihood", default="bernoulli", help="bernoulli or gaussian. Defaults to bernoulli")
-    p.add_argument("--sigma2", type=float, default=1.0, help="Gaussian likelihood variance. Defaults to 1.0")
-    p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term. Defaults to 1.0")
-    p.add_argument("--binarize", default="none", help="none, fixed or dynamic. Defaults to none")
-    p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    p.add_argument("--steps-per-execution", type=v.positive_int_flag, default=32,
+                   help="training steps per compiled call (amortises Python overhead)")
+    p.add_argument("--architecture", default="conv", choices=ARCHITECTURES,
+                   help="the keras.io convolutional networks, or the lecture's MLP")
+    p.add_argument("--latent-dim", type=v.positive_int_flag, default=2, help="dimension of the latent h")
+    p.add_argument("--hidden-units", type=_hidden_units, default=(512, 256),
+                   help="MLP hidden widths, comma-separated")
+    p.add_argument("--likelihood", default="bernoulli", choices=LIKELIHOODS, help="the decoder p(x|h)")
+    p.add_argument("--sigma2", type=v.positive_float_flag, default=1.0, help="Gaussian likelihood variance")
+    p.add_argument("--beta", type=v.non_negative_float_flag, default=1.0, help="weight of the KL term")
+    p.add_argument("--binarize", default="none", choices=BINARIZE,
+                   help="grey levels, fixed binarisation (pixel > 127) or dynamic (resampled each epoch)")
+    p.add_argument("--limit", type=v.positive_int_flag, default=None, help="train on the first N images only")
     p.add_argument("--local-dir", default=None, help="folder of the IDX .gz files (offline)")
 
 
 def add_evaluate_arguments(p):
-    p.add_argument("--binarize", default="none", help="none, fixed or dynamic (as in training)")
-    p.add_argument("--iw-samples", type=int, default=5000,
-                   help="K of the importance-weighted bound. Defaults to 5000")
-    p.add_argument("--iw-examples", type=int, default=200,
-                   help="examples on which the importance-weighted bound is computed. Defaults to 200")
+    p.add_argument("--binarize", default="none", choices=BINARIZE, help="as in training")
+    p.add_argument("--iw-samples", type=v.positive_int_flag, default=5000,
+                   help="K of the importance-weighted bound")
+    p.add_argument("--iw-examples", type=v.positive_int_flag, default=200,
+                   help="examples on which the ELBO and the importance-weighted bound are compared")
+
+
+def _hidden_units_of(value):
+    return _hidden_units(value) if isinstance(value, str) else tuple(value)
 
 
 def _binarize_arg(text):
@@ -91,7 +108,7 @@ def training(args, strategy):
             model = VAE(
                 architecture=args.architecture,
                 latent_dim=args.latent_dim,
-                hidden_units=_hidden_units(args.hidden_units),
+                hidden_units=_hidden_units_of(args.hidden_units),
                 likelihood=args.likelihood,
                 sigma2=args.sigma2,
                 beta=args.beta,
@@ -110,16 +127,35 @@ def training(args, strategy):
     with strategy.scope():
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=args.steps_per_execution)
 
+    validation = test_ds.map(lambda x, y: x)
+
     def finish(model, out, record):
+        from keras_genmodels.vae import elbo
+
+        model.reseed(args.seed)
+        held_out = elbo(model, validation)
+        record["held_out_elbo"] = {k: held_out[k] for k in ("mean", "stderr", "n", "reconstruction_loss", "kl_loss")}
         _pictures(model, out, args.dataset, args.seed, test_ds)
 
+    def summary(record):
+        e = record["held_out_elbo"]
+        return (f"held-out ELBO {e['mean']:.2f} ± {e['stderr']:.2f} nats per image "
+                f"({args.dataset} test split, {e['n']:,} images)")
+
+    loss = "-ELBO" if args.beta == 1.0 else f"-E_Q[log p(x|h)] + {args.beta} KL"
     return TrainingPlan(
         model=model,
         data=train_ds,
         epochs=epochs,
         # The tf.data pipeline shuffles itself.
-        fit_kwargs={"validation_data": distribute.shard_by_data(test_ds.map(lambda x, y: x)), "shuffle": False},
+        fit_kwargs={"validation_data": distribute.shard_by_data(validation), "shuffle": False},
         finish=finish,
+        summary=summary,
+        units={
+            "loss": f"{loss} (nats per image)",
+            "reconstruction_loss": "-E_Q[log p(x|h)] (nats per image)",
+            "kl_loss": "KL(Q(h|x) || N(0, I)) (nats per image)",
+        },
     )
 
 
@@ -148,10 +184,16 @@ def _pictures(model, out, dataset, seed, test_ds):
 
 
 def evaluate(model, args):
-    """The ELBO over the split and the importance-weighted bound on its first `--iw-examples` images."""
+    """The ELBO over the split, and the ELBO and the importance-weighted bound on the same first images.
+
+    L_K >= ELBO holds image by image (in expectation), so the two are
+    compared on the same `--iw-examples` images, with the standard error of
+    their paired difference; the ELBO over the whole split is reported beside.
+    """
     from keras_genmodels import datasets
     from keras_genmodels.vae import elbo, importance_weighted_bound
 
+    v.check_choice("--dataset", args.dataset, datasets.DATASETS)
     v.check_positive_int("--iw-samples", args.iw_samples)
     v.check_positive_int("--iw-examples", args.iw_examples)
     ds = datasets.load(
@@ -160,8 +202,15 @@ def evaluate(model, args):
     )
     x = np.concatenate([b for b in ds.as_numpy_iterator()])
     start = time.perf_counter()
-    e = elbo(model, x, batch_size=args.batch_size)
-    iw = importance_weighted_bound(model, x[: args.iw_examples], num_samples=args.iw_samples)
+    model.reseed(args.seed)
+    print(f"ELBO of the {len(x):,} images of {args.dataset}/{args.split}:")
+    e = elbo(model, x, batch_size=args.batch_size, verbose=1)
+    first = x[: args.iw_examples]
+    print(f"Importance-weighted bound, K = {args.iw_samples}, on the first {len(first):,} of them:")
+    iw = importance_weighted_bound(model, first, num_samples=args.iw_samples, verbose=1)
+    elbo_first = e["per_example"][: iw["n"]].astype("float64")
+    gap = iw["per_example"].astype("float64") - elbo_first
+    se = lambda a: float(a.std(ddof=1) / np.sqrt(a.size)) if a.size > 1 else float("nan")  # noqa: E731
     metrics = {
         "dataset": args.dataset,
         "split": args.split,
@@ -172,16 +221,23 @@ def evaluate(model, args):
         "kl_loss": e["kl_loss"],
         "iw_samples": args.iw_samples,
         "iw_examples": iw["n"],
+        "elbo_on_iw_examples": float(elbo_first.mean()),
+        "elbo_on_iw_examples_stderr": se(elbo_first),
         "iw_bound": iw["mean"],
         "iw_bound_stderr": iw["stderr"],
+        "iw_minus_elbo": float(gap.mean()),
+        "iw_minus_elbo_stderr": se(gap),
         "nll_estimate": -iw["mean"],
         "seconds": time.perf_counter() - start,
     }
     print(
-        f"{args.dataset}/{args.split}: ELBO = {e['mean']:.2f} ± {e['stderr']:.2f} nats "
-        f"(n={e['n']}; reconstruction {e['reconstruction_loss']:.2f}, KL {e['kl_loss']:.2f})\n"
-        f"importance-weighted bound (K={args.iw_samples}, n={iw['n']}): "
-        f"{iw['mean']:.2f} ± {iw['stderr']:.2f} nats  ->  NLL ≈ {-iw['mean']:.2f} nats"
+        f"{args.dataset}/{args.split}, the first {iw['n']:,} images: "
+        f"ELBO = {metrics['elbo_on_iw_examples']:.2f} ± {metrics['elbo_on_iw_examples_stderr']:.2f} nats, "
+        f"importance-weighted bound (K={args.iw_samples}) = {iw['mean']:.2f} ± {iw['stderr']:.2f} nats "
+        f"(higher by {metrics['iw_minus_elbo']:.2f} ± {metrics['iw_minus_elbo_stderr']:.2f}, paired): "
+        f"NLL ≈ {-iw['mean']:.2f} nats\n"
+        f"{args.dataset}/{args.split}, all {e['n']:,} images: ELBO = {e['mean']:.2f} ± {e['stderr']:.2f} nats "
+        f"(reconstruction {e['reconstruction_loss']:.2f}, KL {e['kl_loss']:.2f})"
     )
     return metrics
 

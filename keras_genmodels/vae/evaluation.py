@@ -40,6 +40,22 @@ def _batches(data, batch_size, model):
         yield x[start : start + batch_size].astype("float32")
 
 
+def _progress(verbose, target, unit):
+    """A `keras.utils.Progbar` (or None when `verbose` is 0) counting `unit`s up to `target`."""
+    verbose = v.check_choice("verbose", verbose, (0, 1, 2))
+    if not verbose:
+        return None
+    import keras
+
+    return keras.utils.Progbar(target, verbose=verbose, unit_name=unit)
+
+
+def _count(data):
+    """The number of examples of an array (`None` for a dataset, or anything `_batches` refuses)."""
+    shape = getattr(data, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) > 0 else None
+
+
 def _summary(values):
     values = np.concatenate(values)
     return {
@@ -50,7 +66,7 @@ def _summary(values):
     }
 
 
-def elbo(model, data, num_samples=1, batch_size=500):
+def elbo(model, data, num_samples=1, batch_size=500, verbose=0):
     """ELBO in nats per example, with its standard error over examples.
 
     Args:
@@ -59,6 +75,8 @@ def elbo(model, data, num_samples=1, batch_size=500):
             yielding such batches (or `(x, y)` pairs).
         num_samples: draws of h per example for E_Q[log p(x|h)]. Defaults to `1`.
         batch_size: examples per batch for arrays. Defaults to `500`.
+        verbose: 0 (silent), 1 (a progress bar over the examples) or 2.
+            Defaults to `0`.
 
     Returns:
         dict with `mean`, `stderr`, `n`, `per_example` (NumPy), plus the means
@@ -67,6 +85,7 @@ def elbo(model, data, num_samples=1, batch_size=500):
     _check_model(model)
     num_samples = v.check_positive_int("num_samples", num_samples)
     batch_size = v.check_positive_int("batch_size", batch_size)
+    progress = _progress(verbose, _count(data), "example")
     values, recs, kls = [], [], []
     for x in _batches(data, batch_size, model):
         z_mean, z_log_var = model.encode(x)
@@ -79,13 +98,15 @@ def elbo(model, data, num_samples=1, batch_size=500):
         recs.append(ops.convert_to_numpy(rec))
         kls.append(ops.convert_to_numpy(kl))
         values.append(ops.convert_to_numpy(-(rec + kl)))
+        if progress is not None:
+            progress.add(x.shape[0])
     out = _summary(values)
     out["reconstruction_loss"] = float(np.concatenate(recs).mean())
     out["kl_loss"] = float(np.concatenate(kls).mean())
     return out
 
 
-def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max_decodes=8192):
+def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max_decodes=8192, verbose=0):
     """The importance-weighted bound L_K on log p(x), in nats per example.
 
         log w_k = log p(x|h_k) + log p(h_k) − log Q(h_k|x),   h_k ~ Q(h|x)
@@ -101,6 +122,8 @@ def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max
         num_samples: K, importance samples per example. Defaults to `5000`.
         batch_size: examples per batch for arrays. Defaults to `100`.
         max_decodes: decoder evaluations per chunk. Defaults to `8192`.
+        verbose: 0 (silent), 1 (a progress bar over the K draws of every
+            example) or 2. Defaults to `0`.
 
     Returns:
         dict with `mean` (L_K averaged over examples; −mean estimates the NLL),
@@ -110,6 +133,8 @@ def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max
     num_samples = v.check_positive_int("num_samples", num_samples)
     batch_size = v.check_positive_int("batch_size", batch_size)
     max_decodes = v.check_positive_int("max_decodes", max_decodes)
+    n = _count(data)
+    progress = _progress(verbose, None if n is None else n * num_samples, "draw")
     values = []
     for x in _batches(data, batch_size, model):
         b = x.shape[0]
@@ -134,5 +159,7 @@ def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max
             chunk_lse = ops.logsumexp(ops.reshape(log_w, (b, k)), axis=1)
             running = chunk_lse if running is None else ops.logaddexp(running, chunk_lse)
             done += k
+            if progress is not None:
+                progress.add(b * k)
         values.append(ops.convert_to_numpy(running) - math.log(num_samples))
     return _summary(values)

@@ -268,18 +268,20 @@ class VAE(GenerativeModel):
         return x
 
     def check_training_data(self, x, name="x"):
-        """NumPy training data checked eagerly: real numbers, not empty, one example per row.
+        """Training data checked eagerly (NumPy arrays, and a dataset's first batch).
 
-        The per-example shape, NaN/Inf and the [0, 1] range of Bernoulli data
-        are checked in the step (for datasets too).
+        Real numbers, not empty, of shape (batch,) + `data_shape`, finite, and
+        in [0, 1] for a Bernoulli likelihood: the `ValueError`s `encode`
+        gives. The step checks every batch again in the graph.
         """
         x = v.check_array(name, x, check_finite=False)
-        if x.ndim != len(self.data_shape) + 1:
+        if tuple(x.shape[1:]) != self.data_shape:
             raise ValueError(
                 f"{type(self).__name__} expects batches of shape "
                 f"(batch, {', '.join(map(str, self.data_shape))}). Received: shape={x.shape}"
             )
-        return x
+        bernoulli = self.likelihood == "bernoulli"
+        return v.check_array(name, x, min_value=0.0 if bernoulli else None, max_value=1.0 if bernoulli else None)
 
     def data_seed_generator(self):
         """The reparameterisation noise's generator: its state seeds the order of NumPy data in `fit`."""

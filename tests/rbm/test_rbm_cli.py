@@ -58,7 +58,7 @@ def test_sample_writes_png(trained, tmp_path):
 
 def test_bad_cli_arguments_give_an_error_status(tmp_path, capsys):
     assert main(["train", "rbm", "--epochs", "0", "--out", str(tmp_path)]) == 2
-    assert "Received: --epochs=0" in capsys.readouterr().err
+    assert "argument --epochs: must be a positive int. Received: '0'" in capsys.readouterr().err
     assert main(["train", "rbm", "--visible", "ising", "--out", str(tmp_path)]) == 2
     assert "--visible" in capsys.readouterr().err
 

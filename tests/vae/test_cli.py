@@ -69,7 +69,7 @@ def test_console_script_runs_in_a_fresh_process(trained, tmp_path):
     [
         (["train", "vae", "--dataset", "cifar10", "--epochs", "1"], "cifar10"),
         (["train", "vae", "--epochs", "0"], "--epochs"),
-        (["train", "vae", "--latent-dim", "0", "--epochs", "1", "--limit", "10"], "latent_dim"),
+        (["train", "vae", "--latent-dim", "0", "--epochs", "1", "--limit", "10"], "argument --latent-dim"),
         (["train", "vae", "--hidden-units", "a,b", "--epochs", "1"], "--hidden-units"),
         (["train", "vae", "--binarize", "maybe", "--epochs", "1"], "--binarize"),
         (["evaluate", "/nonexistent/model.keras"], "does not exist"),

@@ -149,12 +149,22 @@ def test_bad_batches_in_fit():
     model.compile(optimizer="adam")
     with pytest.raises(ValueError, match=r"expects batches of shape \(batch, 28, 28, 1\)"):
         model.fit(np.zeros((8, 784), "float32"), epochs=1, verbose=0)
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[0, 1\]"):
+    # NumPy data and a dataset's first batch: the one-line ValueError of `encode`, before tracing.
+    with pytest.raises(ValueError, match=r"\[0.0, 1.0\].*divided by 255"):
         model.fit(_images(8) * 255.0, epochs=1, verbose=0)
     bad = _images(8)
     bad[3, 0, 0, 0] = np.nan
-    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN or Inf"):
+    with pytest.raises(ValueError, match="only finite values"):
         model.fit(bad, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"`x \(first batch\)` must have values in \[0.0, 1.0\]"):
+        model.fit(tf.data.Dataset.from_tensor_slices(_images(8) * 255.0).batch(4), epochs=1, verbose=0)
+    # Later batches of a dataset: the step's graph checks.
+    later = np.concatenate([_images(8), _images(8) * 255.0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[0, 1\]"):
+        model.fit(tf.data.Dataset.from_tensor_slices(later).batch(8), epochs=1, verbose=0)
+    later = np.concatenate([_images(8), bad])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN or Inf"):
+        model.fit(tf.data.Dataset.from_tensor_slices(later).batch(8), epochs=1, verbose=0)
 
 
 def test_bad_inputs_to_methods():

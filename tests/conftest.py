@@ -47,3 +47,48 @@ def fashion_mnist_arrays(fashion_mnist_dir):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_figure(result, path=None):
+    """What every plotting function promises, with and without a `path`.
+
+    With a path: the PNG is written, its path returned, and pyplot knows of no
+    new figure (the command line never needs a backend). Without: an open pyplot
+    Figure whose every drawn axis says what it shows (x and y labels; a colour
+    bar's label). Returns the Figure, or the path.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    if path is not None:
+        assert result == str(path)
+        assert pathlib.Path(path).read_bytes()[:8] == PNG_SIGNATURE
+        return result
+    assert isinstance(result, Figure)
+    assert plt.fignum_exists(result.number), "without a path the figure stays open in pyplot"
+    for ax in result.axes:
+        if not ax.axison:  # an image grid
+            assert ax.get_title() or result.get_suptitle(), "an image grid says what it shows"
+            continue
+        if ax.get_label() == "<colorbar>":
+            assert ax.get_ylabel() or ax.get_xlabel(), "a colour bar says what its colours mean"
+            continue
+        assert ax.get_xlabel(), f"x axis without a label in {ax.get_title()!r}"
+        assert ax.get_ylabel(), f"y axis without a label in {ax.get_title()!r}"
+    plt.close(result)
+    return result
+
+
+@pytest.fixture
+def check_figure():
+    """`check_figure(result, path=None)`: see `_check_figure`."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    yield _check_figure
+    leaked = set(plt.get_fignums()) - before
+    plt.close("all")
+    assert not leaked, "a plotting function left a pyplot figure open"

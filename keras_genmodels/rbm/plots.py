@@ -1,6 +1,8 @@
-"""Figures of an RBM: learned filters, Gibbs chains as they mix, samples (PNG).
+"""Figures of an RBM: learned filters, Gibbs chains as they mix, samples.
 
-Built on `keras_genmodels.plotting` (matplotlib, Agg backend).
+Built on `keras_genmodels.plotting`: with a `path` each function writes a PNG
+and returns the path; without one it returns the open matplotlib Figure (shown
+inline in Jupyter).
 """
 
 import math
@@ -23,11 +25,22 @@ def _images(flat, image_shape):
     )
 
 
-def plot_filters(model, path, n=100, image_shape=None, title=None):
+def plot_filters(model, path=None, n=100, image_shape=None, title=None):
     """The receptive fields W[:, j] of the first `n` hidden units as images.
 
     Each filter is scaled to [0, 1] by its own largest |W_ij| (grey = 0,
     white = excitatory, black = inhibitory).
+
+    Args:
+        model: an RBM.
+        path: the PNG to write. Defaults to `None`: return the open Figure.
+        n: number of hidden units drawn. Defaults to `100`.
+        image_shape: `(height, width)` of a filter. Defaults to `None`:
+            `image_shape_of(model.n_visible)`.
+        title: the figure's title. Defaults to `None`: says what is drawn.
+
+    Returns:
+        The PNG's path if `path` is given, else the Figure.
     """
     from keras_genmodels import plotting
 
@@ -69,9 +82,16 @@ def gibbs_chain_frames(model, n_chains=8, n_frames=10, steps_per_frame=10, start
     return np.stack(frames, axis=1)
 
 
-def plot_gibbs_chains(model, path, n_chains=8, n_frames=10, steps_per_frame=10, start=None,
+def plot_gibbs_chains(model, path=None, n_chains=8, n_frames=10, steps_per_frame=10, start=None,
                       seed=0, image_shape=None):
-    """One row per chain, one column per `steps_per_frame` Gibbs sweeps."""
+    """One row per chain, one column per `steps_per_frame` Gibbs sweeps.
+
+    The arguments are those of `gibbs_chain_frames`, with `path` (the PNG to
+    write; defaults to `None`: return the open Figure) and `image_shape`.
+
+    Returns:
+        The PNG's path if `path` is given, else the Figure.
+    """
     from keras_genmodels import plotting
 
     frames = gibbs_chain_frames(model, n_chains, n_frames, steps_per_frame, start, seed)
@@ -82,8 +102,21 @@ def plot_gibbs_chains(model, path, n_chains=8, n_frames=10, steps_per_frame=10, 
     )
 
 
-def plot_samples(model, path, n=64, steps=1000, seed=0, image_shape=None):
-    """E[v | h] after `steps` Gibbs sweeps of `n` independent chains."""
+def plot_samples(model, path=None, n=64, steps=1000, seed=0, image_shape=None):
+    """E[v | h] after `steps` Gibbs sweeps of `n` independent chains.
+
+    Args:
+        model: an RBM.
+        path: the PNG to write. Defaults to `None`: return the open Figure.
+        n: number of chains. Defaults to `64`.
+        steps: Gibbs sweeps per chain. Defaults to `1000`.
+        seed: int seed. Defaults to `0`.
+        image_shape: `(height, width)` of a sample. Defaults to `None`:
+            `image_shape_of(model.n_visible)`.
+
+    Returns:
+        The PNG's path if `path` is given, else the Figure.
+    """
     from keras_genmodels import plotting
 
     samples = model.sample(n, steps=steps, seed=seed)

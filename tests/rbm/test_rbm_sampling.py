@@ -44,11 +44,12 @@ def test_sample_shapes_and_ranges():
     assert gaussian.sample(5, steps=2, seed=0, return_means=False).shape == (5, 3)
 
 
-def test_gibbs_chain_frames_and_plots(tmp_path):
+def test_gibbs_chain_frames_and_plots(tmp_path, check_figure):
     model = random_bernoulli(16, 5, seed=4)
     frames = plots.gibbs_chain_frames(model, n_chains=3, n_frames=4, steps_per_frame=2, seed=0)
     assert frames.shape == (3, 4, 16)
     assert plots.image_shape_of(784) == (28, 28) and plots.image_shape_of(10) == (1, 10)
     for fn in (plots.plot_filters, plots.plot_gibbs_chains, plots.plot_samples):
-        path = fn(model, tmp_path / f"{fn.__name__}.png")
-        assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+        path = tmp_path / f"{fn.__name__}.png"
+        check_figure(fn(model, path), path)  # the PNG, and its path returned
+        check_figure(fn(model))  # no path: the open Figure (shown inline in Jupyter)

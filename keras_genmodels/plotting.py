@@ -153,7 +153,7 @@ def latent_clusters(z_mean, labels, path=None, class_names=None):
     return finish_figure(fig, path)
 
 
-def training_curves(history, path=None, units=None):
+def training_curves(history, path=None, units=None, title=None):
     """Plot every metric of a Keras history dict (with `val_` partners) per epoch.
 
     Args:
@@ -162,6 +162,7 @@ def training_curves(history, path=None, units=None):
         units: `{metric: y-axis label}`, the quantity and its unit (e.g.
             `"-ELBO (nats per example)"`); other metrics are labelled by name.
             Defaults to `None`.
+        title: the figure's title (e.g. the model). Defaults to `None`.
 
     Returns:
         The PNG's path if `path` is given, else the Figure.
@@ -181,5 +182,7 @@ def training_curves(history, path=None, units=None):
         ax.set_ylabel(units.get(name, name))
         ax.set_title(name)
         ax.legend()
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return finish_figure(fig, path)

@@ -34,8 +34,9 @@ def test_figure_with_and_without_a_path(name, tmp_path, check_figure):
 
 
 def test_training_curves_label_y_with_the_units_given():
-    fig = plotting.training_curves(_history(), units={"loss": "-ELBO (nats per image)"})
+    fig = plotting.training_curves(_history(), units={"loss": "-ELBO (nats per image)"}, title="VAE")
     try:
+        assert fig.get_suptitle() == "VAE"
         assert [ax.get_ylabel() for ax in fig.axes] == ["-ELBO (nats per image)", "kl_loss"]
         assert [len(ax.get_lines()) for ax in fig.axes] == [2, 1], "train and held-out, train only"
     finally:

@@ -9,7 +9,7 @@
   the negative phase and for sampling (Desjardins et al. 2010).
 - `fit_rbm_ising`, `fit_rbm_exact_likelihood`: RBMs trained on Ising
   configurations (CD-k with symmetry augmentation; exact likelihood, L <= 4).
-- `keras_genmodels.rbm.plots`: filters, Gibbs chains and samples as PNGs.
+- `keras_genmodels.rbm.plots`: filters, Gibbs chains and samples (a PNG, or a Figure shown inline).
 
 The class `RestrictedBoltzmannMachine` is assembled from one module per part:
 `energy` (energy, free energy, conditionals), `contrastive` (the CD/PCD step),

@@ -194,7 +194,10 @@ class KernelDistance(NamedTuple):
 
 def polynomial_kernel(x, y):
     """k(x, y) = (xᵀy / d + 1)³ of every row of `x` with every row of `y`, (n_x, n_y)."""
-    return (x @ y.T / x.shape[1] + 1.0) ** 3
+    g = x @ y.T
+    g /= x.shape[1]
+    g += 1.0
+    return g * g * g  # faster than g ** 3
 
 
 def _unbiased_mmd2(x, y):

@@ -78,7 +78,8 @@ def ising_distances(
         "abs_magnetization_w1", "positive_magnetization_fraction",
         "reference_positive_magnetization_fraction" (fractions with m > 0),
         and, for each name in `COMPARED_OBSERVABLES`, the `Estimate`s
-        "<name>", "reference_<name>" and "<name>_relative_error".
+        "<name>", "reference_<name>" and "<name>_relative_error" (NaN where
+        the reference value is 0, e.g. c of a set of equal configurations).
 
     Example:
     ```python
@@ -112,8 +113,10 @@ def ising_distances(
         "positive_magnetization_fraction": float(np.mean(m_s > 0)),
         "reference_positive_magnetization_fraction": float(np.mean(m_r > 0)),
     }
-    est_s = estimate_observables(s, T, n_blocks=n_blocks)
-    est_r = estimate_observables(r, T, n_blocks=n_blocks)
+    # U_4 = 1 - <m^4> / (3 <m^2>^2), not reported here, is 0/0 for a set with m = 0 throughout.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est_s = estimate_observables(s, T, n_blocks=n_blocks)
+        est_r = estimate_observables(r, T, n_blocks=n_blocks)
     for name in COMPARED_OBSERVABLES:
         out[name] = est_s[name]
         out[f"reference_{name}"] = est_r[name]

@@ -17,7 +17,11 @@ import time
 
 import numpy as np
 
-from keras_genmodels.metrics.distances import frechet_distance, kernel_distance, precision_recall
+from keras_genmodels.metrics.distances import (
+    frechet_distance,
+    kernel_distance,
+    precision_recall,
+)
 
 
 def main(argv=None):
@@ -27,7 +31,7 @@ def main(argv=None):
     parser.add_argument("--subsets", type=int, default=100)
     parser.add_argument("--subset-size", type=int, default=1000)
     args = parser.parse_args(argv)
-    print("load average %.2f %.2f %.2f" % os.getloadavg())
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     rng = np.random.default_rng(0)
     a = rng.normal(size=(args.n, args.width)).astype(np.float32)
     b = (rng.normal(size=(args.n, args.width)) * 1.1 + 0.05).astype(np.float32)
@@ -47,7 +51,7 @@ def main(argv=None):
         total += seconds
         print(f"{name}: {seconds:.1f} s  {result!r}", flush=True)
     print(f"total {total:.1f} s, peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    print("load average %.2f %.2f %.2f" % os.getloadavg())
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

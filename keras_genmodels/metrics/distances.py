@@ -22,7 +22,6 @@ import numpy as np
 
 from keras_genmodels._validation import check_array, check_positive_int, check_seed
 
-
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
@@ -179,7 +178,7 @@ class KernelDistance(NamedTuple):
 
     Attributes:
         mean: the mean of the per-subset MMD² estimates.
-        std: their standard deviation (the spread of one subset's estimate;
+        std: their standard deviation (ddof=0; the spread of one subset's estimate;
             the subsets overlap, so this is not the error of `mean`).
         values: the per-subset estimates, float64 (subsets,).
     """

@@ -136,7 +136,7 @@ def test_fd_with_fewer_samples_than_features_is_finite_and_symmetric():
 def _mmd2_loops(x, y):
     """The unbiased MMD² written out term by term."""
     m, d = x.shape
-    k = lambda u, v: (u @ v / d + 1.0) ** 3  # noqa: E731
+    k = lambda u, v: (u @ v / d + 1.0) ** 3
     xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j)
     yy = sum(k(y[i], y[j]) for i in range(m) for j in range(m) if i != j)
     xy = sum(k(x[i], y[j]) for i in range(m) for j in range(m))
@@ -192,7 +192,7 @@ def test_unbiased_estimator_has_expectation_zero_for_equal_distributions():
     for seed in range(300):
         x, y = rng.normal(size=(m, d)), rng.normal(size=(m, d))
         unbiased.append(kernel_distance(x, y, subsets=1, subset_size=m, seed=seed).mean)
-        k = lambda u, v: (u @ v.T / d + 1.0) ** 3  # noqa: E731
+        k = lambda u, v: (u @ v.T / d + 1.0) ** 3
         biased.append(k(x, x).mean() + k(y, y).mean() - 2 * k(x, y).mean())
     unbiased, biased = np.array(unbiased), np.array(biased)
     stderr = unbiased.std(ddof=1) / np.sqrt(len(unbiased))
@@ -295,7 +295,7 @@ def test_w1_of_unequal_sizes_matches_a_brute_force_cdf_integral():
     # Numerical: |F_u − F_v| on a fine grid (error <= jumps x grid step).
     grid = np.linspace(min(u.min(), v.min()) - 1, max(u.max(), v.max()) + 1, 400001)
     mid = 0.5 * (grid[1:] + grid[:-1])
-    cdf = lambda s: np.searchsorted(np.sort(s), mid, side="right") / s.size  # noqa: E731
+    cdf = lambda s: np.searchsorted(np.sort(s), mid, side="right") / s.size
     integral = np.sum(np.abs(cdf(u) - cdf(v)) * np.diff(grid))
     got = wasserstein_distance_1d(u, v)
     assert got == pytest.approx(replicated, rel=1e-12)

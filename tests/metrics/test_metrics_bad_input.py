@@ -89,13 +89,17 @@ CASES = {
     ),
     "kd subset_size 1": (
         lambda: kernel_distance(X, Y, subset_size=1),
-        r"min\(subset_size, n_a, n_b\) must be >= 2\. Received: subset_size=1, "
-        r"features_a\.shape=\(20, 4\), features_b\.shape=\(25, 4\)",
+        (
+            r"min\(subset_size, n_a, n_b\) must be >= 2\. Received: subset_size=1, "
+            r"features_a\.shape=\(20, 4\), features_b\.shape=\(25, 4\)"
+        ),
     ),
     "kd one sample": (
         lambda: kernel_distance(X, Y[:1]),
-        r"min\(subset_size, n_a, n_b\) must be >= 2\. Received: subset_size=1000, "
-        r"features_a\.shape=\(20, 4\), features_b\.shape=\(1, 4\)",
+        (
+            r"min\(subset_size, n_a, n_b\) must be >= 2\. Received: subset_size=1000, "
+            r"features_a\.shape=\(20, 4\), features_b\.shape=\(1, 4\)"
+        ),
     ),
     "kd negative seed": (
         lambda: kernel_distance(X, Y, seed=-1),
@@ -124,8 +128,10 @@ CASES = {
     ),
     "pr widths": (
         lambda: precision_recall(X, WIDE),
-        r"same number of features\. Received: real_features\.shape=\(20, 4\), "
-        r"generated_features\.shape=\(20, 5\)",
+        (
+            r"same number of features\. Received: real_features\.shape=\(20, 4\), "
+            r"generated_features\.shape=\(20, 5\)"
+        ),
     ),
     "pr Inf": (
         lambda: precision_recall(WITH_INF, Y),
@@ -155,8 +161,10 @@ CASES = {
     ),
     "ising flat not a square": (
         lambda: ising_distances(SPINS, np.ones((10, 15)), 2.5),
-        r"`reference_samples` must have shape \(batch, L, L\) or \(batch, L\*L\) with L\*L a square\. "
-        r"Received: shape=\(10, 15\)",
+        (
+            r"`reference_samples` must have shape \(batch, L, L\) or \(batch, L\*L\) with L\*L a square\. "
+            r"Received: shape=\(10, 15\)"
+        ),
     ),
     "ising 4-D": (
         lambda: ising_distances(SPINS[:, None], SPINS, 2.5),

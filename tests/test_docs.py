@@ -33,9 +33,10 @@ test's own temporary folders.
 
 Sizes: every process gets `KERAS_GENMODELS_DOCS_SMOKE=1` and
 `tests/docs_smoke` on `PYTHONPATH`, whose `sitecustomize.py` caps epochs,
-examples, importance samples, AIS temperatures, Gibbs sweeps and Monte Carlo
-samples at start-up (its docstring has the table), so that the snippets'
-30-epoch trainings run in seconds. The README need not show any of this.
+examples, importance samples, AIS temperatures, Gibbs sweeps and Ising
+configurations, and turns XLA off for the RBMs' `fit`, at start-up (its
+docstring has the table), so that the snippets' 30-epoch trainings run in
+seconds. The README need not show any of this.
 """
 
 import concurrent.futures
@@ -113,12 +114,14 @@ def normalized(command):
 
 
 def skip_reason(command):
+    """Why `command` is not run here (`SKIPPED`, `OPTIONAL_TOOLS`), or None."""
     text = normalized(command)
     for pattern, reason in SKIPPED:
         if re.match(pattern, text):
             return reason
     tool = text.split(" ", 1)[0]
-    if tool in OPTIONAL_TOOLS and shutil.which(tool) is None:
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    if tool in OPTIONAL_TOOLS and shutil.which(tool, path=path) is None:
         return OPTIONAL_TOOLS[tool]
     return None
 

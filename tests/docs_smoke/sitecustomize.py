@@ -18,7 +18,7 @@ What is capped, and to what (`PATCHES` below):
 | `vae.evaluation` | `elbo` | data to 256 rows (2 batches) |
 | `vae.evaluation` | `importance_weighted_bound` | K to 8; data to 16 rows (1 batch) |
 | `rbm.contrastive` | `ContrastiveDivergence.compile` (the RBMs') | `jit_compile=False`: XLA takes ~7 s of CPU to compile the chunked training loop that then runs 3 steps |
-| `rbm.partition` | `log_partition_ais` | schedule to `default_ais_schedule(0.005)` (73 temperatures); 16 chains |
+| `rbm.partition` | `log_partition_ais` | schedule to `default_ais_schedule(0.005)` (73 betas); 16 chains |
 | `rbm.eager` | `RBMEagerMethods.sample`, `.gibbs_states` (and so `gibbs`) | 10 Gibbs sweeps |
 | `physics.data` | `generate` (and so `load`) | 64 configurations per temperature |
 | `datasets` | `load` | `limit` 256 examples |
@@ -193,6 +193,9 @@ def _install_import_hook():
         def exec_module(self, module):
             self.loader.exec_module(module)
             self.patch(module)
+
+        def __getattr__(self, name):  # get_source, get_resource_reader, is_package, ...
+            return getattr(self.loader, name)
 
     class PatchingFinder(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):

@@ -2,7 +2,7 @@
 
 For each Markdown file, in the order of the file:
 
-- ```python blocks run one after another in ONE fresh interpreter
+- ```python (or ```py) blocks run one after another in ONE fresh interpreter
   (`sys.executable`, `tests/docs_smoke/run_blocks.py`), in one namespace, so
   that later blocks use the names of earlier ones; each block is compiled on
   its own, so a failure names the file and the line of the block. After a
@@ -159,8 +159,8 @@ def collect_steps(text):
         end = i + 1
         while end < len(lines) and not lines[end].strip().startswith(ticks):
             end += 1
-        body = [line[len(indent):] if line.startswith(indent) else line for line in lines[i + 1:end]]
-        if info == "python":
+        body = [line.removeprefix(indent) for line in lines[i + 1:end]]
+        if info in ("python", "py"):
             code = "\n".join(body) + "\n"
             first = next((b.strip() for b in body if b.strip()), "")
             step = Step("python", i + 2, code)

@@ -138,7 +138,8 @@ def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max
     values = []
     for x in _batches(data, batch_size, model):
         b = x.shape[0]
-        z_mean, z_log_var = model.encode(x)
+        # The densities in float32, whatever the model computes in (mixed_bfloat16's layers return bfloat16).
+        z_mean, z_log_var = (ops.cast(t, "float32") for t in model.encode(x))
         chunk = max(1, min(num_samples, max_decodes // b))
         x_rep = None
         running = None  # running logsumexp over the draws so far, (b,)
@@ -149,7 +150,7 @@ def importance_weighted_bound(model, data, num_samples=5000, batch_size=100, max
                 x_rep = ops.repeat(ops.convert_to_tensor(x), k, axis=0)  # (b*k, ...)
             mean_rep = ops.repeat(z_mean, k, axis=0)  # (b*k, d), example-major
             log_var_rep = ops.repeat(z_log_var, k, axis=0)
-            h = model.sampling([mean_rep, log_var_rep])
+            h = ops.cast(model.sampling([mean_rep, log_var_rep]), "float32")
             log_px_h = model.log_likelihood(x_rep, model.decoder(h, training=False))
             log_w = (
                 log_px_h

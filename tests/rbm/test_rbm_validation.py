@@ -64,12 +64,15 @@ def test_ising_spins_given_to_a_bernoulli_rbm_get_the_spin_to_bit_map_as_hint():
         model.free_energy(-_binary())
 
 
-def test_non_binary_data_in_a_dataset_is_caught_inside_the_step():
+def test_non_binary_data_in_a_dataset_is_caught_first_eagerly_then_inside_the_step():
     model = BernoulliRBM(20, 4)
     model.compile()
     ds = tf.data.Dataset.from_tensor_slices(_binary() * 0.7).batch(10)
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"expected binary visible values"):
+    with pytest.raises(ValueError, match=r"`x \(first batch\)` must be binary"):  # before any tracing
         model.fit(ds, epochs=1, verbose=0, shuffle=False)
+    later = tf.data.Dataset.from_tensor_slices(np.concatenate([_binary(), _binary() * 0.7])).batch(10)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"expected binary visible values"):
+        model.fit(later, epochs=1, verbose=0, shuffle=False)
 
 
 def test_wrong_number_of_visible_units():
@@ -79,10 +82,14 @@ def test_wrong_number_of_visible_units():
         model.fit(_binary(), epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"Received: shape=\(40, 20\)"):
         model.free_energy(_binary())
-    # Inside the step (a dataset), the static shape is checked when traced.
+    # A dataset: its first batch is checked eagerly, as NumPy data are.
     ds = tf.data.Dataset.from_tensor_slices(_binary()).batch(10)
-    with pytest.raises(ValueError, match=r"Expected 784 visible units per example. Received: shape=\(None, 20\)"):
+    with pytest.raises(ValueError, match=r"`x \(first batch\)` must have 784 visible units .* Received: shape=\(10, 20\)"):
         model.fit(ds, epochs=1, verbose=0, shuffle=False)
+    # Inside the step, the static shape is checked when traced.
+    step = tf.function(model.train_step)
+    with pytest.raises(ValueError, match=r"Expected 784 visible units per example. Received: shape=\(None, 20\)"):
+        step.get_concrete_function(tf.TensorSpec((None, 20), tf.float32))
     # (N, 28, 28, 1) images are flattened.
     images = _binary(40, 784).reshape(40, 28, 28, 1)
     assert model.free_energy(images).shape == (40,)
@@ -100,8 +107,11 @@ def test_nan_is_refused():
     model = GaussianBernoulliRBM(20, 4)
     model.compile()
     ds = tf.data.Dataset.from_tensor_slices(x).batch(10)
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Expected finite visible values"):
+    with pytest.raises(ValueError, match=r"`x \(first batch\)` must contain only finite values"):
         model.fit(ds, epochs=1, verbose=0, shuffle=False)
+    later = tf.data.Dataset.from_tensor_slices(np.concatenate([_binary(), x])).batch(10)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Expected finite visible values"):
+        model.fit(later, epochs=1, verbose=0, shuffle=False)
 
 
 def test_bad_method_arguments():

@@ -44,7 +44,12 @@ def test_evaluate_reports_elbo_and_iw_bound(trained, fashion_mnist_dir, tmp_path
     metrics = json.loads(out_json.read_text())
     assert metrics["n"] == 300 and metrics["iw_examples"] == 20
     assert metrics["elbo"] < 0 and metrics["nll_estimate"] > 0
-    assert "ELBO" in capsys.readouterr().out
+    # The bound and the ELBO on the same 20 images: L_K >= ELBO, within the paired error.
+    assert metrics["iw_minus_elbo"] == pytest.approx(metrics["iw_bound"] - metrics["elbo_on_iw_examples"])
+    assert metrics["iw_minus_elbo"] > -3 * metrics["iw_minus_elbo_stderr"]
+    out = capsys.readouterr().out
+    assert "the first 20 images: ELBO =" in out and "importance-weighted bound (K=50)" in out
+    assert "all 300 images: ELBO =" in out and "300/300" in out and "1000/1000" in out  # progress: images, draws
 
 
 def test_sample_writes_png(trained, tmp_path):

@@ -156,6 +156,9 @@ def latent_clusters(z_mean, labels, path=None, class_names=None):
 def training_curves(history, path=None, units=None, title=None):
     """Plot every metric of a Keras history dict (with `val_` partners) per epoch.
 
+    A metric with a `val_` partner gets two curves (train, held-out) and a
+    legend; one without (e.g. a gap computed from both) gets its curve only.
+
     Args:
         history: `{metric: [value per epoch]}` (Keras's `History.history`).
         path: the PNG to write. Defaults to `None`: return the open Figure.
@@ -174,14 +177,14 @@ def training_curves(history, path=None, units=None, title=None):
     fig, axes = new_figure(path, 1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
     for ax, name in zip(axes[0], names):
         epochs = np.arange(1, len(history[name]) + 1)
-        ax.plot(epochs, history[name], marker="o" if len(epochs) < 20 else None, label="train")
+        marker = "o" if len(epochs) < 20 else None  # one epoch is still a visible point
+        ax.plot(epochs, history[name], marker=marker, label="train")
         if f"val_{name}" in history:
-            ax.plot(epochs, history[f"val_{name}"], marker="o" if len(epochs) < 20 else None,
-                    label="held-out")
+            ax.plot(epochs, history[f"val_{name}"], marker=marker, label="held-out")
+            ax.legend()
         ax.set_xlabel("epoch")
         ax.set_ylabel(units.get(name, name))
         ax.set_title(name)
-        ax.legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -78,6 +78,7 @@ SKIPPED = (
     (r"curl\b", "asks a TF Serving server, which the tests do not start"),
     (r"(export )?TF_CONFIG=|.*--strategy multiworker\b", "a multi-worker run needs the hosts of its TF_CONFIG"),
     (r"python3? bench/", "a benchmark: minutes"),
+    (r"python3? scripts/run_notebooks\.py\b", "executes the notebooks: minutes (tests/test_notebooks.py runs them)"),
     (r"python3? -m keras_genmodels\.physics\.studies\b", "a physics study: minutes"),
     (r"python3? scripts/train_presets\.py(?!.*\s--(smoke|list)\b)",
      "trains presets for minutes (its --smoke and --list lines run)"),

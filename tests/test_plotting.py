@@ -39,6 +39,7 @@ def test_training_curves_label_y_with_the_units_given():
         assert fig.get_suptitle() == "VAE"
         assert [ax.get_ylabel() for ax in fig.axes] == ["-ELBO (nats per image)", "kl_loss"]
         assert [len(ax.get_lines()) for ax in fig.axes] == [2, 1], "train and held-out, train only"
+        assert fig.axes[0].get_legend() is not None and fig.axes[1].get_legend() is None
     finally:
         import matplotlib.pyplot as plt
 

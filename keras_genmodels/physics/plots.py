@@ -128,7 +128,7 @@ def kl_vs_hidden_units(scan, path=None):
     fig, ax = new_figure(path, figsize=(5, 3.8))
     for T, row in zip(scan["temperatures"], scan["kl"]):
         ax.plot(scan["hidden_sizes"], row, "o-", label=f"T = {T:.3g}")
-    ax.axhline(scan["kl_threshold"], color="grey", ls=":", lw=0.8, label="threshold")
+    ax.axhline(scan["kl_threshold"], color="grey", ls=":", lw=0.8, label=f"KL = {scan['kl_threshold']:g}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("number of hidden units")

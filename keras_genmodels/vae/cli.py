@@ -41,6 +41,26 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 BINARIZE = ("none", "fixed", "dynamic")
 
 
+def _learning_rate(args, epochs, steps_per_epoch):
+    """Adam's learning rate: a float, or a schedule with the linear warm-up and the cosine decay asked for.
+
+    Cosine: from the peak to 2% of it over the epochs after the warm-up. Constant with a warm-up: a
+    cosine "decay" to 100% of the peak, i.e. the peak, after it.
+    """
+    import keras
+
+    warmup = getattr(args, "warmup_epochs", 0)
+    if args.lr_schedule == "constant" and not warmup:
+        return args.learning_rate
+    warmup_steps = warmup * steps_per_epoch
+    decay_steps = epochs * steps_per_epoch - warmup_steps
+    alpha = 0.02 if args.lr_schedule == "cosine" else 1.0
+    if not warmup:
+        return keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps, alpha=alpha)
+    return keras.optimizers.schedules.CosineDecay(0.0, decay_steps, alpha=alpha, warmup_target=args.learning_rate,
+                                                  warmup_steps=warmup_steps)
+
+
 def add_train_arguments(p):
     from keras_genmodels.datasets import DATASETS
 
@@ -50,6 +70,9 @@ def add_train_arguments(p):
     p.add_argument("--learning-rate", type=v.positive_float_flag, default=1e-3, help="Adam (peak) learning rate")
     p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine"),
                    help="constant, or cosine decay to 2%% of the peak over --epochs")
+    p.add_argument("--warmup-epochs", type=v.non_negative_int_flag, default=0,
+                   help="epochs of linear learning-rate warm-up from 0 to --learning-rate before the schedule "
+                        "(a high peak rate from the first step can collapse a latent dimension)")
     p.add_argument("--mixed-precision", action="store_true",
                    help="compute in bfloat16 (mixed_bfloat16 policy), keep float32 weights and losses")
     p.add_argument("--steps-per-execution", type=v.positive_int_flag, default=32,
@@ -99,6 +122,10 @@ def training(args, strategy):
     v.check_positive_float("--learning-rate", args.learning_rate)
     binarize = _binarize_arg(args.binarize)
     v.check_choice("--lr-schedule", args.lr_schedule, ("constant", "cosine"))
+    warmup = getattr(args, "warmup_epochs", 0)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or not 0 <= warmup < epochs:
+        raise ValueError(f"Expected --warmup-epochs to be an integer from 0 to --epochs - 1 ({epochs - 1}). "
+                         f"Received --warmup-epochs {warmup!r}.")
     v.check_positive_int("--steps-per-execution", args.steps_per_execution)
     previous_policy = keras.mixed_precision.global_policy()
     if args.mixed_precision:
@@ -120,10 +147,7 @@ def training(args, strategy):
     train_ds = distribute.shard_by_data(datasets.load(args.dataset, "train", limit=args.limit, **common))
     # The test split, loaded once: validation data, and the latent-space pictures.
     test_ds = datasets.load(args.dataset, "test", shuffle=False, with_labels=True, **common)
-    learning_rate = args.learning_rate
-    if args.lr_schedule == "cosine":
-        steps = epochs * int(train_ds.cardinality())
-        learning_rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.02)
+    learning_rate = _learning_rate(args, epochs, int(train_ds.cardinality()))
     with strategy.scope():
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=args.steps_per_execution)
 

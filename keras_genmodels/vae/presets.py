@@ -205,9 +205,9 @@ def from_cli_run(r, folder):
         "limit": d.get("train_limit"), "architecture": m["architecture"], "latent_dim": m["latent_dim"],
         "likelihood": m["likelihood"], "epochs": t["epochs"], "batch_size": t["batch_size"],
         "learning_rate": t["learning_rate"], "seed": t["seed"], "beta": 1.0,
-        "lr_schedule": "constant", "mixed_precision": False,
+        "lr_schedule": "constant", "mixed_precision": False, "warmup_epochs": 0,
     }
-    received = {k: args.get(k, expected[k] if k in ("lr_schedule", "mixed_precision") else None)
+    received = {k: args.get(k, expected[k] if k in ("lr_schedule", "mixed_precision", "warmup_epochs") else None)
                 for k in expected}
     if received != expected or record.get("resumed_from_epoch", 0):
         raise ValueError(

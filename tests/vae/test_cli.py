@@ -77,12 +77,38 @@ def test_console_script_runs_in_a_fresh_process(trained, tmp_path):
         (["train", "vae", "--latent-dim", "0", "--epochs", "1", "--limit", "10"], "argument --latent-dim"),
         (["train", "vae", "--hidden-units", "a,b", "--epochs", "1"], "--hidden-units"),
         (["train", "vae", "--binarize", "maybe", "--epochs", "1"], "--binarize"),
+        (["train", "vae", "--warmup-epochs", "-1", "--epochs", "2"], "argument --warmup-epochs"),
+        (["train", "vae", "--warmup-epochs", "2", "--epochs", "2", "--limit", "10"],
+         "Expected --warmup-epochs to be an integer from 0 to --epochs - 1 (1). Received --warmup-epochs 2."),
         (["evaluate", "/nonexistent/model.keras"], "does not exist"),
     ],
 )
 def test_bad_arguments_give_a_clear_error(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_warmup_rises_linearly_to_the_peak_then_follows_the_schedule(schedule):
+    import argparse
+
+    from keras_genmodels.vae.cli import _learning_rate
+
+    args = argparse.Namespace(learning_rate=5e-3, lr_schedule=schedule, warmup_epochs=1)
+    lr = _learning_rate(args, epochs=4, steps_per_epoch=100)
+    at = lambda step: float(lr(step))  # noqa: E731
+    assert at(0) == 0.0
+    np.testing.assert_allclose([at(25), at(50), at(100)], [1.25e-3, 2.5e-3, 5e-3], rtol=1e-5)
+    end = 5e-3 * (0.02 if schedule == "cosine" else 1.0)
+    np.testing.assert_allclose(at(400), end, rtol=1e-5)
+    if schedule == "cosine":
+        np.testing.assert_allclose(at(250), 5e-3 * (0.02 + 0.98 * 0.5), rtol=1e-5)  # half-way down the decay
+    args.warmup_epochs = 0
+    no_warmup = _learning_rate(args, 4, 100)
+    if schedule == "constant":
+        assert no_warmup == 5e-3
+    else:
+        np.testing.assert_allclose(float(no_warmup(0)), 5e-3, rtol=1e-6)
 
 
 def test_truncated_model_file(trained, tmp_path, capsys):

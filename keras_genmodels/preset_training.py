@@ -79,7 +79,7 @@ class Trained:
         model: the trained model, without optimizer state (`strip_optimizer`).
         train_seconds: training time.
         history: `{metric: [value per epoch or log step]}`.
-        metrics: the held-out metrics for the card (nats).
+        metrics: the held-out metrics for the card (in the recipe's `units`, nats by default).
         check: `{"metric", ..., "tolerance"}`: what `compute_check` recomputes.
         eval_seconds: evaluation time.
         selection: the model-selection record, or `None`.
@@ -276,6 +276,7 @@ def train_preset(name, out=None, smoke=False, local_dir=None, verbose=0, from_mo
         "history_last": {k: v[-1] for k, v in trained.history.items()},
         "metrics": trained.metrics,
         "check": check,
+        "units": r.get("units", "nats"),
         "parameters": int(model.count_params()),
         "machine": dict(machine(), load_average_1min={"start": load_start, "end": load_end}),
         "timing_note": _timing_note_of(r, load_start, load_end),
@@ -345,7 +346,8 @@ def markdown_card(card):
             lines.append(f"| `{json.dumps(cand)}` | {row['val_nll']:.2f} | {row['val_iw_stderr']:.2f} | "
                          f"{row['train_seconds']:.0f} s |")
         lines.append(f"\nChosen: `{json.dumps(card['selection']['chosen'])}`")
-    lines += ["", "## Held-out metrics (nats)", "", "| metric | value |", "|---|---|"]
+    units = card.get("units", "nats")
+    lines += ["", f"## Held-out metrics ({units})", "", "| metric | value |", "|---|---|"]
     for k, v in card["metrics"].items():
         if not isinstance(v, dict):
             lines.append(f"| {k} | {_fmt(v)} |")
@@ -365,7 +367,7 @@ def markdown_card(card):
     lines += ["", "## Check (recomputed by tests/test_presets.py)", "",
               f"`{c['metric']}` = {c['value']:.4f} (± {c['stderr']:.3g} s.e.) on the subset "
               f"`{json.dumps({k: v for k, v in c.items() if k not in ('value', 'stderr', 'tolerance', 'headline')})}`; "
-              f"tolerance {c['tolerance']} nats.", ""]
+              f"tolerance {c['tolerance']} {units}.", ""]
     return "\n".join(lines)
 
 

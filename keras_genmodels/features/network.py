@@ -16,6 +16,9 @@ from keras import layers, ops
 
 from keras_genmodels._validation import check_positive_int
 
+# The largest width, class count or image side accepted (a bound, not a recommendation).
+MAX_WIDTH = 1024
+
 
 def _check_fraction(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
@@ -69,28 +72,26 @@ class FeatureNetwork(keras.Model):
     def __init__(self, filters=(32, 64, 128), feature_dim=128, num_classes=10, dropout=0.3,
                  image_shape=(28, 28, 1), **kwargs):
         super().__init__(**kwargs)
-        try:
-            filters = tuple(filters)
-        except TypeError:
+        if isinstance(filters, (str, bytes, dict)) or not hasattr(filters, "__iter__") or not len(filters):
             raise ValueError(
                 f"`filters` must be a non-empty sequence of positive ints. Received: filters={filters!r}"
-            ) from None
-        if not filters:
-            raise ValueError(f"`filters` must be a non-empty sequence of positive ints. Received: filters={filters!r}")
-        self.filters = tuple(check_positive_int("filters[i]", f) for f in filters)
-        self.feature_dim = check_positive_int("feature_dim", feature_dim)
-        self.num_classes = check_positive_int("num_classes", num_classes)
+            )
+        self.filters = tuple(check_positive_int("filters[i]", f, max_value=MAX_WIDTH) for f in filters)
+        self.feature_dim = check_positive_int("feature_dim", feature_dim, max_value=MAX_WIDTH)
+        self.num_classes = check_positive_int("num_classes", num_classes, max_value=MAX_WIDTH)
         self.dropout = _check_fraction("dropout", dropout)
-        try:
-            image_shape = tuple(image_shape)
-        except TypeError:
-            image_shape = None
-        if image_shape is None or len(image_shape) != 3:
+        if isinstance(image_shape, (str, bytes, dict)) or not hasattr(image_shape, "__len__") or len(image_shape) != 3:
             raise ValueError(
                 "`image_shape` must be (height, width, channels). "
                 f"Received: image_shape={image_shape!r}"
             )
-        self.image_shape = tuple(check_positive_int("image_shape[i]", d) for d in image_shape)
+        self.image_shape = tuple(check_positive_int("image_shape[i]", d, max_value=MAX_WIDTH) for d in image_shape)
+        smallest = 2 ** len(self.filters)  # each stage halves the height and the width
+        if min(self.image_shape[:2]) < smallest:
+            raise ValueError(
+                f"`image_shape` must be at least {smallest} x {smallest} for {len(self.filters)} pooling "
+                f"stages (`filters`={list(self.filters)}). Received: image_shape={self.image_shape}"
+            )
         self.stages = []
         for i, f in enumerate(self.filters):
             self.stages += [

@@ -257,6 +257,9 @@ class GenerativeModel(keras.Model):
             callbacks.append(StepProgbar())
         fit_args = dict(epochs=epochs, verbose=verbose, callbacks=callbacks, **kwargs)
         if not own_pipeline:
+            if _is_tf_dataset(x):
+                # A dataset shuffles itself; Keras would warn that `shuffle=True` is ignored.
+                fit_args.setdefault("shuffle", False)
             return super().fit(
                 x, y, batch_size=batch_size, validation_split=validation_split,
                 validation_data=validation_data, **fit_args,

@@ -49,6 +49,36 @@ def grid_images(values, image_shape=None):
     return None
 
 
+def _summary_metadata(plugin):
+    from tensorflow.core.framework import summary_pb2
+
+    return summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin))
+
+
+def write_summary_image(tag, image, step):
+    """A grey-level image (h, w) in [0, 1] as a TensorBoard image summary of the default writer.
+
+    Written with TensorFlow's own `tf.summary.write` in the format of
+    TensorBoard's image plugin (the tensor [width, height, PNG bytes]), so that
+    the `tensorboard` package is needed only to view it, not to write it
+    (`tf.summary.image` needs it installed).
+    """
+    import tensorflow as tf
+
+    pixels = np.round(np.asarray(image, dtype=np.float64) * 255.0).astype(np.uint8)[:, :, None]
+    png = tf.image.encode_png(pixels)
+    tensor = tf.stack([tf.as_string(pixels.shape[1]), tf.as_string(pixels.shape[0]), png])
+    return tf.summary.write(tag, tensor, step=step, metadata=_summary_metadata("images"))
+
+
+def write_summary_scalar(tag, value, step):
+    """A float as a TensorBoard scalar summary of the default writer (no `tensorboard` package needed)."""
+    import tensorflow as tf
+
+    return tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step,
+                            metadata=_summary_metadata("scalars"))
+
+
 class SampleMonitor(keras.callbacks.Callback):
     """Every `every` epochs: draw samples, score them, and save a grid of them.
 
@@ -194,14 +224,12 @@ class SampleMonitor(keras.callbacks.Callback):
             path = os.path.join(self.out_dir, f"samples_epoch_{e:04d}.png")
             self.paths.append(plotting.image_grid(np.clip(images, 0.0, 1.0), path, title=title))
         if self._writer is not None:
-            import tensorflow as tf
-
             canvas = np.clip(plotting.tile_images(images), 0.0, 1.0)
             with self._writer.as_default():
-                tf.summary.image("samples", canvas[None, :, :, None], step=e)
+                write_summary_image("samples", canvas, e)
                 for name, key in LOGGED.items():
                     if quality is not None and quality[key] is not None:
-                        tf.summary.scalar(name, quality[key], step=e)
+                        write_summary_scalar(name, quality[key], e)
             self._writer.flush()
 
     def on_train_end(self, logs=None):

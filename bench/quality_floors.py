@@ -282,7 +282,7 @@ def quality_entry(name, row, command, date):
 
         entry["reference"] = f"fashion_mnist:test (first {row['n']} images)"
         entry["function"] = "keras_genmodels.metrics.image_quality"
-        entry["features"] = images.DEFAULT_NETWORK + " (not InceptionV3's: not comparable with FID/KID of papers)"
+        entry["feature_network"] = images.DEFAULT_NETWORK + " (not InceptionV3's: not comparable with FID/KID of papers)"
     return entry
 
 

@@ -387,12 +387,12 @@ def quality_markdown(quality):
     The entry (written by `bench/quality_floors.py --update-cards`) holds
     `scores` (metric -> {"mean", "sd", "values"} over `seeds`), `n`,
     `samples` (how they were drawn), `reference`, `function`, optionally
-    `features`, and the `command` and `date` that produced them.
+    `feature_network`, and the `command` and `date` that produced them.
     """
     seeds = quality["seeds"]
     lines = [QUALITY_HEADING, "",
              f"{quality['n']:,} samples ({quality['samples']}) scored by `{quality['function']}` against "
-             f"{quality['reference']}" + (f", in the features of {quality['features']}" if quality.get("features") else "")
+             f"{quality['reference']}" + (f", in the features of {quality['feature_network']}" if quality.get("feature_network") else "")
              + f"; mean ± sd over {len(seeds)} seed(s) {seeds}.", "",
              "| score | mean ± sd | per seed |", "|---|---|---|"]
     for key, s in quality["scores"].items():

@@ -3,6 +3,7 @@
     keras-genmodels train vae --dataset fashion_mnist --epochs 30 --out saved_models/vae
     keras-genmodels train vae --epochs 30 --out saved_models/vae --strategy mirrored --resume
     keras-genmodels evaluate saved_models/vae/model.keras --split test
+    keras-genmodels evaluate saved_models/vae/model.keras --quality --quality-samples 10000
     keras-genmodels sample saved_models/vae/model.keras --n 64 --out samples.png
     keras-genmodels export saved_models/vae/model.keras serving --name vae --version 1
 
@@ -64,9 +65,15 @@ def build_parser():
     ev.add_argument("--split", default="test", help="data split")
     ev.add_argument("--limit", type=v.positive_int_flag, default=None, help="evaluate on the first N examples only")
     ev.add_argument("--batch-size", type=v.positive_int_flag, default=100, help="examples per batch")
-    ev.add_argument("--seed", type=v.seed_flag, default=0, help="seed of the noise and of AIS")
+    ev.add_argument("--seed", type=v.seed_flag, default=0, help="seed of the noise, of AIS and of --quality's samples")
     ev.add_argument("--local-dir", default=None, help="folder of the data set's IDX .gz files (offline)")
     ev.add_argument("--json", default=None, help="also write the metrics to this JSON file")
+    ev.add_argument("--quality", action="store_true",
+                    help="also score samples of the model against the images of --dataset's --split: FD, "
+                         "KD, precision and recall in the library's feature network (28 x 28 images; "
+                         "not InceptionV3's, see docs/quality.md)")
+    ev.add_argument("--quality-samples", type=v.positive_int_flag, default=10000,
+                    help="samples scored by --quality (fewer is faster, and biases FD and KD upwards)")
 
     sa = sub.add_parser("sample", help="draw samples from a saved model and save a grid image",
                         formatter_class=formatter)

@@ -79,7 +79,7 @@ class Trained:
         model: the trained model, without optimizer state (`strip_optimizer`).
         train_seconds: training time.
         history: `{metric: [value per epoch or log step]}`.
-        metrics: the held-out metrics for the card (nats).
+        metrics: the held-out metrics for the card (in the recipe's `units`, nats by default).
         check: `{"metric", ..., "tolerance"}`: what `compute_check` recomputes.
         eval_seconds: evaluation time.
         selection: the model-selection record, or `None`.
@@ -171,14 +171,19 @@ def _family_hooks(r):
 # The card
 
 
-def timing_note(load_start, load_end, cpu_count=None):
-    """A line for the card on how far the measured times are from an idle machine's."""
+def timing_note(load_start, load_end, cpu_count=None, niceness=None):
+    """A line for the card on how far the measured times are from an idle machine's.
+
+    `niceness` (this process's, `os.nice(0)`, by default) is named only when it is above 0.
+    """
     cpu_count = cpu_count or os.cpu_count() or 1
     if max(load_start, load_end) <= 0.75 * cpu_count:
         return None
+    niceness = os.nice(0) if niceness is None else niceness
+    nice = f"; this job ran under `nice -n {niceness}`" if niceness > 0 else ""
     return (
         f"the machine was shared with other jobs (1-min load average {load_start:.1f} at the start "
-        f"and {load_end:.1f} at the end, on {cpu_count} cores; this job ran under `nice -n 19`): "
+        f"and {load_end:.1f} at the end, on {cpu_count} cores{nice}): "
         f"the times are as measured, longer than on an idle machine"
     )
 
@@ -276,6 +281,7 @@ def train_preset(name, out=None, smoke=False, local_dir=None, verbose=0, from_mo
         "history_last": {k: v[-1] for k, v in trained.history.items()},
         "metrics": trained.metrics,
         "check": check,
+        "units": r.get("units", "nats"),
         "parameters": int(model.count_params()),
         "machine": dict(machine(), load_average_1min={"start": load_start, "end": load_end}),
         "timing_note": _timing_note_of(r, load_start, load_end),
@@ -345,7 +351,8 @@ def markdown_card(card):
             lines.append(f"| `{json.dumps(cand)}` | {row['val_nll']:.2f} | {row['val_iw_stderr']:.2f} | "
                          f"{row['train_seconds']:.0f} s |")
         lines.append(f"\nChosen: `{json.dumps(card['selection']['chosen'])}`")
-    lines += ["", "## Held-out metrics (nats)", "", "| metric | value |", "|---|---|"]
+    units = card.get("units", "nats")
+    lines += ["", f"## Held-out metrics ({units})", "", "| metric | value |", "|---|---|"]
     for k, v in card["metrics"].items():
         if not isinstance(v, dict):
             lines.append(f"| {k} | {_fmt(v)} |")
@@ -361,12 +368,65 @@ def markdown_card(card):
                 val = obs[c][n]
                 cells.append(f"{val['value']:.4f} ± {val['error']:.4f}" if isinstance(val, dict) else f"{val:.4f}")
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    if card.get("quality"):
+        lines += [""] + quality_markdown(card["quality"])
     c = card["check"]
     lines += ["", "## Check (recomputed by tests/test_presets.py)", "",
               f"`{c['metric']}` = {c['value']:.4f} (± {c['stderr']:.3g} s.e.) on the subset "
               f"`{json.dumps({k: v for k, v in c.items() if k not in ('value', 'stderr', 'tolerance', 'headline')})}`; "
-              f"tolerance {c['tolerance']} nats.", ""]
+              f"tolerance {c['tolerance']} {units}.", ""]
     return "\n".join(lines)
+
+
+QUALITY_HEADING = "## Sample quality"
+
+
+def quality_markdown(quality):
+    """The lines of a card's "Sample quality" section, from its `quality` entry.
+
+    The entry (written by `bench/quality_floors.py --update-cards`) holds
+    `scores` (metric -> {"mean", "sd", "values"} over `seeds`), `n`,
+    `samples` (how they were drawn), `reference`, `function`, optionally
+    `feature_network`, and the `command` and `date` that produced them.
+    """
+    seeds = quality["seeds"]
+    lines = [QUALITY_HEADING, "",
+             f"{quality['n']:,} samples ({quality['samples']}) scored by `{quality['function']}` against "
+             f"{quality['reference']}" + (f", in the features of {quality['feature_network']}" if quality.get("feature_network") else "")
+             + f"; mean ± sd over {len(seeds)} seed(s) {seeds}.", "",
+             "| score | mean ± sd | per seed |", "|---|---|---|"]
+    for key, s in quality["scores"].items():
+        per_seed = ", ".join(f"{x:.4g}" for x in s["values"])
+        lines.append(f"| {key} | {s['mean']:.4g} ± {s['sd']:.2g} | {per_seed} |")
+    lines += ["", f"Command ({quality['date']}): `{quality['command']}`"]
+    return lines
+
+
+def set_card_quality(name, quality, root=None):
+    """Write `quality` into preset `name`'s card: `quality` in NAME.json, NAME.md written again.
+
+    Only the cards change: the model file, its SHA-256 in the manifest and
+    every other field of the card stay as they are (`markdown_card` renders
+    the committed cards as they are, plus the new section).
+
+    Args:
+        name: a registered preset.
+        quality: the entry (see `quality_markdown`).
+        root: the presets folder. Defaults to `None`, the package's.
+    """
+    from keras_genmodels import presets
+    from keras_genmodels._files import atomic_write_json, atomic_write_text
+
+    root = os.fspath(presets.presets_root() if root is None else root)
+    entry = presets.read_manifest(root)[name]
+    card_path = os.path.join(root, entry["card"])
+    with open(card_path, encoding="utf-8") as f:
+        card = json.load(f)
+    card["quality"] = quality
+    atomic_write_json(card_path, card)
+    if entry.get("card_markdown"):
+        atomic_write_text(os.path.join(root, entry["card_markdown"]), markdown_card(card))
+    return card
 
 
 def main(argv=None):

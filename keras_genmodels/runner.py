@@ -21,8 +21,11 @@ module does the rest, the same for every family:
 `evaluate` and `sample` likewise: the family computes, this module resolves
 the data set (`--dataset`, else the one in the model's `history.json`, else
 the family's default), writes `--json`, and writes samples where it says.
+`evaluate --quality` adds the scores of the model's samples, the same for
+every family (`sample_quality`).
 """
 
+import argparse
 import dataclasses
 import json
 import os
@@ -185,9 +188,75 @@ def evaluate(model, family, args):
         v.check_positive_int("--limit", args.limit)
     v.check_positive_int("--batch-size", args.batch_size)
     metrics = family.hooks("cli").evaluate(model, args)
+    if getattr(args, "quality", False):
+        metrics["quality"] = sample_quality(model, family, args)
     if args.json:
         atomic_write_json(args.json, metrics)
     return 0
+
+
+def quality_samples(model, family, args, n):
+    """`n` samples of `model` as `keras-genmodels sample` draws them: the family's `sample` hook.
+
+    The hook gets a copy of `args` with `n`, and the defaults of the
+    family's own `sample` flags (`add_sample_arguments`, e.g. an RBM's
+    `--gibbs-steps`) where `args` lacks them. A family may give a
+    `quality_samples(model, args)` hook instead (same arguments).
+
+    Returns:
+        A `Samples`.
+    """
+    hooks = family.hooks("cli")
+    sample_args = argparse.Namespace(**vars(args))
+    if hasattr(hooks, "add_sample_arguments"):
+        flags = argparse.ArgumentParser(add_help=False)
+        hooks.add_sample_arguments(flags)
+        for key, value in vars(flags.parse_args([])).items():
+            if not hasattr(sample_args, key):
+                setattr(sample_args, key, value)
+    sample_args.n = n
+    draw = getattr(hooks, "quality_samples", hooks.sample)
+    return draw(model, sample_args)
+
+
+def sample_quality(model, family, args):
+    """`evaluate --quality`: scores of `--quality-samples` samples of the model; a dict.
+
+    Samples that are 28 x 28 grey-level images are compared with the
+    images of `--dataset`'s `--split` by `metrics.image_quality` (FD, KD,
+    precision and recall in the library's feature network; not InceptionV3's,
+    see docs/quality.md). Other samples (spin configurations, ...) are not
+    scored here: the result says why, and which Python function scores them.
+    """
+    from keras_genmodels.metrics import images as image_scores
+
+    n = v.check_positive_int("--quality-samples", args.quality_samples)
+    samples = quality_samples(model, family, args, n)
+    values = np.asarray(samples.values)
+    shape = None if samples.image_shape is None else tuple(samples.image_shape)
+    if shape != image_scores.IMAGE_SHAPE[:2]:
+        reason = (
+            f"the samples of this {type(model).__name__} are not 28 x 28 images (shape "
+            f"{values.shape}), and the image scores need the feature network's 28 x 28 grey levels. "
+            "For 2D Ising configurations use keras_genmodels.metrics.ising_distances(samples, "
+            "reference_samples, temperature) in Python, with Monte Carlo reference samples at the "
+            "model's temperature (keras_genmodels.physics.sample_ising); see docs/quality.md"
+        )
+        print(f"Sample quality: not computed: {reason}.")
+        return {"computed": False, "reason": reason, "n_samples": int(values.shape[0])}
+    reference = f"{args.dataset}:{args.split}"
+    image_scores.parse_reference(reference)
+    # Grey levels are in [0, 1]; a Gaussian decoder's means may leave it (the grids clip them too).
+    finite = np.isfinite(values)
+    outside = float(np.mean(finite & ((values < 0) | (values > 1))))
+    values = np.where(finite, np.clip(values, 0.0, 1.0), values)
+    detail = f" ({samples.detail})" if samples.detail else ""
+    print(f"Scoring {values.shape[0]:,} samples{detail} against {reference} ...", flush=True)
+    # KD's subsets are always seed 0's, so that the scores of models compare.
+    scores = image_scores.image_quality(values, reference, n=n, seed=0, local_dir=args.local_dir)
+    clipped = f"; {outside:.2%} of the pixels were outside [0, 1] and clipped" if outside else ""
+    print(f"Sample quality: {image_scores.format_quality(scores)} ({scores['seconds']:.0f} s{clipped})")
+    return {"computed": True, **scores, "clipped_fraction": outside}
 
 
 def sample(model, family, args):

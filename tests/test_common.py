@@ -62,6 +62,20 @@ def _rbm(name, **kwargs):
     return _rbm_case(getattr(rbm, name), **kwargs)
 
 
+def _feature_network_case():
+    from keras_genmodels.features import FeatureNetwork
+
+    def make():
+        model = FeatureNetwork(filters=(4, 8), feature_dim=6, dropout=0.2)
+        x, y = _images(32), np.arange(32) % 10
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0)  # moves the batch-norm statistics
+        return model
+
+    # A classifier: fitted on (images, labels) in `make`, not on the images alone.
+    return make(), make, _images(), None
+
+
 # "package>Class" -> function returning (instance, make_model, inputs, fit_data or None)
 CASES = {
     "keras_genmodels>Sampling": _sampling_case,
@@ -69,6 +83,7 @@ CASES = {
     "keras_genmodels>BernoulliRBM": lambda: _rbm("BernoulliRBM", persistent=True, n_chains=16),
     "keras_genmodels>GaussianBernoulliRBM": lambda: _rbm("GaussianBernoulliRBM", learn_variance=True),
     "keras_genmodels>TemperedBernoulliRBM": lambda: _rbm("TemperedBernoulliRBM", n_chains=8, n_temperatures=3),
+    "keras_genmodels>FeatureNetwork": _feature_network_case,
 }
 
 

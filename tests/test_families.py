@@ -170,6 +170,16 @@ def test_cli_evaluates_with_the_dataset_of_the_history_and_writes_json(trained_t
     assert metrics["dataset"] == "toy_data" and np.isfinite(metrics["nll"])
 
 
+def test_cli_quality_of_a_family_whose_samples_are_not_images_says_so(trained_toy, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert main(["evaluate", str(trained_toy / "model.keras"), "--quality", "--quality-samples", "30",
+                 "--json", str(out)]) == 0
+    quality = json.loads(out.read_text())["quality"]
+    assert quality["computed"] is False and quality["n_samples"] == 30  # drawn by the family's sample hook
+    assert "not 28 x 28 images (shape (30, 2))" in quality["reason"]
+    assert "Sample quality: not computed" in capsys.readouterr().out
+
+
 def test_cli_samples_write_the_file_they_name(trained_toy, tmp_path, capsys):
     assert main(["sample", str(trained_toy / "model.keras"), "--n", "5", "--out", str(tmp_path / "s.png")]) == 0
     written = tmp_path / "s.npy"  # not images: the samples go to a .npy file, and the line says so

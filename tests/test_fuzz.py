@@ -228,6 +228,7 @@ FACTORY_ARGS = {
     "GaussianBernoulliRBM": dict(n_visible=6, n_hidden=3, learn_variance=True, seed=0),
     "TemperedBernoulliRBM": dict(n_visible=6, n_hidden=3, n_chains=4, n_temperatures=3, seed=0),
     "ReplicaSeedGenerator": dict(seed=1),
+    "FeatureNetwork": dict(filters=(2, 3), feature_dim=4, num_classes=3, dropout=0.1, image_shape=(8, 8, 1)),
 }
 
 

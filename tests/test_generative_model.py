@@ -72,7 +72,12 @@ def test_the_seed_states_release_0_1_0_saved_under_other_names_are_restored():
 def test_every_shipped_preset_gives_the_outputs_of_release_0_1_0():
     expected = dict(np.load(FIXTURES / "preset_outputs_v0_1_0.npz"))
     names = sorted({k.split("/")[0] for k in expected})
-    assert names == sorted(presets.list_presets())
+    shipped = presets.list_presets()
+    # Every preset of release 0.1.0 is still shipped; those added since (their cards name a later
+    # release) have no outputs of 0.1.0 to compare with.
+    assert set(names) <= set(shipped)
+    for name in sorted(set(shipped) - set(names)):
+        assert presets.preset_card(name)["keras_genmodels_version"] != "0.1.0", name
     for name in names:
         model = presets.load_pretrained(name)
         x = expected[f"{name}/input"]

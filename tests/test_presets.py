@@ -30,8 +30,9 @@ PACKAGE_PRESETS = REPO / "keras_genmodels" / "presets"
 COMMITTED = sorted(presets.read_manifest(PACKAGE_PRESETS))
 # The checks that are a subset estimate of the card's headline metric (the
 # others, exact KL, are the headline itself).
-SUBSET_CHECKS = ("elbo", "log_likelihood", "kl_estimate")
-SMOKE_PRESETS = ["rbm_ising_l4_tc", "vae_ising_l4_tc", "vae_fashion_mnist_mlp", "rbm_fashion_mnist_500"]
+SUBSET_CHECKS = ("elbo", "log_likelihood", "kl_estimate", "test_accuracy")
+SMOKE_PRESETS = ["rbm_ising_l4_tc", "vae_ising_l4_tc", "vae_fashion_mnist_mlp", "rbm_fashion_mnist_500",
+                 "feature_network_fashion_mnist"]
 
 
 def _script():
@@ -46,7 +47,7 @@ train_presets = pt = preset_training
 
 
 def _needs_fashion_mnist(card, request):
-    if card["check"]["metric"] in ("elbo", "log_likelihood"):
+    if card["check"]["metric"] in ("elbo", "log_likelihood", "test_accuracy"):
         return str(request.getfixturevalue("fashion_mnist_dir"))
     return None
 
@@ -338,3 +339,32 @@ def test_wheel_contains_the_presets_and_loads_them(tmp_path):
     assert file.startswith(str(tmp_path / "site"))
     assert root == str(tmp_path / "site" / "keras_genmodels" / "presets")
     assert names == sorted(COMMITTED + ["zz_tiny"])
+
+
+def test_quality_goes_into_a_copy_of_a_card_and_nothing_else_changes(tmp_path):
+    """`set_card_quality` (bench/quality_floors.py --update-cards) writes the card, never the model."""
+    name = "vae_ising_l4_tc"
+    entry = presets.read_manifest(PACKAGE_PRESETS)[name]
+    for key in ("file", "card", "card_markdown"):
+        shutil.copy(PACKAGE_PRESETS / entry[key], tmp_path / entry[key])
+    presets.register_preset(tmp_path, name, file=entry["file"], class_name=entry["class"], family=entry["family"],
+                            description=entry["description"], card=entry["card"],
+                            card_markdown=entry["card_markdown"])
+    before = json.loads((tmp_path / entry["card"]).read_text())
+    # The committed cards are what markdown_card renders (their own quality section included).
+    assert preset_training.markdown_card(before) == (tmp_path / entry["card_markdown"]).read_text()
+    before.pop("quality", None)
+    quality = {"scores": {"energy_w1": {"mean": 0.0123, "sd": 0.004, "values": [0.01, 0.0146]}}, "n": 100,
+               "seeds": [0, 1], "samples": "Bernoulli(E[x|h])", "reference": "100 fresh Monte Carlo configurations",
+               "function": "keras_genmodels.metrics.ising_distances", "command": "python bench/quality_floors.py",
+               "date": "2026-12-03"}
+    preset_training.set_card_quality(name, quality, root=tmp_path)
+    after = json.loads((tmp_path / entry["card"]).read_text())
+    assert after.pop("quality") == quality and after == before
+    md = (tmp_path / entry["card_markdown"]).read_text()
+    section = md[md.index("## Sample quality"):md.index("## Check")]
+    assert "| energy_w1 | 0.0123 ± 0.004 | 0.01, 0.0146 |" in section
+    assert "mean ± sd over 2 seed(s) [0, 1]" in section and "`python bench/quality_floors.py`" in section
+    assert md.replace(section, "") == preset_training.markdown_card(before)
+    assert presets.file_sha256(tmp_path / entry["file"]) == entry["sha256"]
+    assert presets.read_manifest(tmp_path)[name]["sha256"] == entry["sha256"]

@@ -24,6 +24,25 @@ On features (one row of d numbers per sample, `distances`, NumPy only):
 - `wasserstein_distance_1d`: W1 = ∫ |F_u − F_v| dx of two empirical
   distributions on the line, exact.
 
+On 28 x 28 grey-level images (`images`, `monitor`):
+
+- `image_features`: the penultimate layer (128 wide) of the library's
+  feature network, the preset `feature_network_fashion_mnist`
+  (`keras_genmodels.features.FeatureNetwork`, a small classifier trained on
+  the Fashion-MNIST training split; loaded once per process);
+- `image_quality(images, reference="fashion_mnist:test", n=10000)`: FD, KD
+  (mean ± std), precision and recall of generated images against a named
+  split (its features cached per process) or an array of images, with the
+  sample sizes and the features used;
+- `SampleMonitor`: a callback that logs these scores on a small sample every
+  few epochs and writes grids of samples (PNG, TensorBoard), for any model
+  with `sample(n, seed=...)`.
+
+These are not FID and KID: InceptionV3's weights cannot be downloaded here,
+so the features are the library's own network's, and the scores compare
+models with each other, not with papers that use InceptionV3
+(docs/quality.md).
+
 For the 2D Ising model (`ising`): `ising_distances` gives W1 of the energy
 and magnetisation per spin (D'Angelo & Böttcher 2020, Phys. Rev. Research 2,
 023266), the fraction of samples with m > 0, and e, <|m|>, c, chi of both sets
@@ -47,18 +66,29 @@ from keras_genmodels.metrics.distances import (
     wasserstein_distance_1d,
 )
 
-# `ising` imports `keras_genmodels.physics` (and with it Keras): on first use.
-__getattr__, __dir__ = lazy_attributes(__name__, {"ising_distances": "ising"})
+# `ising` imports `keras_genmodels.physics` (and with it Keras), `images` loads the
+# feature network, `monitor` imports Keras: on first use.
+__getattr__, __dir__ = lazy_attributes(__name__, {
+    "ising_distances": "ising",
+    "image_features": "images",
+    "image_quality": "images",
+    "SampleMonitor": "monitor",
+})
 
 __all__ = [
     "KernelDistance",
     "PrecisionRecall",
+    "SampleMonitor",
     "distances",
     "frechet_distance",
     "gaussian_frechet_distance",
+    "image_features",
+    "image_quality",
+    "images",
     "ising",
     "ising_distances",
     "kernel_distance",
+    "monitor",
     "precision_recall",
     "wasserstein_distance_1d",
 ]

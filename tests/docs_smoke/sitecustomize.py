@@ -22,6 +22,8 @@ What is capped, and to what (`PATCHES` below):
 | `rbm.eager` | `RBMEagerMethods.sample`, `.gibbs_states` (and so `gibbs`) | 10 Gibbs sweeps |
 | `physics.data` | `generate` (and so `load`) | 64 configurations per temperature |
 | `datasets` | `load` | `limit` 256 examples |
+| `metrics.images` | `image_quality` | `n` to 500 images of each set, `kd_subsets` to 10 |
+| `runner` | `quality_samples` (`evaluate --quality`) | 500 samples |
 | `cli` | `main` | with `KERAS_GENMODELS_DOCS_PARSE_ONLY=1` too: parses the arguments and stops |
 """
 
@@ -49,6 +51,7 @@ AIS_SCALE, AIS_CHAINS = 0.005, 16
 GIBBS_STEPS = 10
 ISING_PER_TEMPERATURE = 64
 DATASET_LIMIT = 256
+QUALITY_IMAGES, QUALITY_KD_SUBSETS = 500, 10
 
 
 def _small(data, rows, batches):
@@ -146,6 +149,16 @@ def _patch_datasets(module):
     module.load = _capped(module.load, limit=_at_most(DATASET_LIMIT))
 
 
+def _patch_metrics_images(module):
+    module.image_quality = _capped(
+        module.image_quality, n=_at_most(QUALITY_IMAGES), kd_subsets=_at_most(QUALITY_KD_SUBSETS)
+    )
+
+
+def _patch_runner(module):
+    module.quality_samples = _capped(module.quality_samples, n=_at_most(QUALITY_IMAGES))
+
+
 def _patch_cli(module):
     import functools
 
@@ -174,6 +187,8 @@ PATCHES = {
     "keras_genmodels.rbm.eager": _patch_rbm_eager,
     "keras_genmodels.physics.data": _patch_physics_data,
     "keras_genmodels.datasets": _patch_datasets,
+    "keras_genmodels.metrics.images": _patch_metrics_images,
+    "keras_genmodels.runner": _patch_runner,
     "keras_genmodels.cli": _patch_cli,
 }
 

@@ -137,17 +137,54 @@ def test_the_figure_checks_catch_what_they_should():
     assert len(figure_problems(nb)) == 2  # shown as the value only: not inline, and twice if inline
 
 
+# Executes one notebook in a fresh kernel and writes it, with its outputs, to argv[2].
+_EXECUTE = """
+import sys, nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[3]}}).execute()
+nbformat.write(nb, sys.argv[2])
+"""
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory, fashion_mnist_dir):
+    """Every notebook executed on the small setting, all at once (most of a kernel's time is single-threaded
+    start-up and tracing): `{name: (executed notebook or None, stderr)}`."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KERAS_GENMODELS_SMOKE="1")
+    env.pop("MPLBACKEND", None)  # the kernel's inline backend shows the figures
+    # The kernel imports the package of this checkout, whatever copy is installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    root = tmp_path_factory.mktemp("notebooks")
+    runs = {}
+    for path in NOTEBOOKS:
+        cwd = root / path.stem
+        cwd.mkdir()
+        out = root / f"{path.stem}.executed.ipynb"
+        process = subprocess.Popen([sys.executable, "-c", _EXECUTE, str(path), str(out), str(cwd)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        runs[path.name] = (process, out)
+    results = {}
+    for name, (process, out) in runs.items():
+        try:
+            _, stderr = process.communicate(timeout=1800)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+            stderr += "\n(timed out after 30 minutes)"
+        ok = process.returncode == 0 and out.exists()
+        results[name] = (nbformat.read(out, as_version=4) if ok else None, stderr)
+    return results
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_executes_with_its_figures_inline(path, tmp_path, monkeypatch, fashion_mnist_dir):
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("KERAS_GENMODELS_SMOKE", "1")
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend shows the figures
-    # The kernel imports the package of this checkout, whatever copy is installed.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+def test_notebook_executes_with_its_figures_inline(path, smoke_runs):
+    nb, stderr = smoke_runs[path.name]
+    assert nb is not None, stderr[-3000:]
     assert figure_problems(nb) == []
     assert sum(o.output_type == "display_data" and "image/png" in o.get("data", {})
                for c in nb.cells if c.cell_type == "code" for o in c.outputs) > 0

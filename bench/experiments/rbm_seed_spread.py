@@ -2,6 +2,7 @@
 
     python bench/experiments/rbm_seed_spread.py --seeds 0 1 2 3 4
     python bench/experiments/rbm_seed_spread.py --seeds 0 3 --final-ais 1:100 1:1000 4:100
+    python bench/experiments/rbm_seed_spread.py --seeds 0 1 --load-dir models --final-ais 1:100:7 3:100
 
 For each seed, trains ours exactly as `bench/rbm_vs_sklearn.py` does (same
 data, same seeds, same recipe flags: binarised Fashion-MNIST, 784 x 500,
@@ -13,8 +14,10 @@ callback, which does not touch training's random stream), the free-energy gap
 largest hidden logit's bound (the scale of the model's couplings).
 
 At the end, the test log-likelihood by each AIS of `--final-ais`
-(`scale:chains`, e.g. `1:100` is the benchmark's 14,500 temperatures and 100
-chains, `4:100` a schedule 4x as long, `1:1000` ten times the chains), with
+(`scale:chains[:seed]`, e.g. `1:100` is the benchmark's 14,500 temperatures and
+100 chains, `4:100` a schedule 4x as long, `1:1000` ten times the chains,
+`1:100:7` the benchmark's AIS with another random stream; `--load-dir` runs
+them on models saved by an earlier `--save-dir`), with
 log Z's standard error and the spread of the chains' log weights (their
 standard deviation, and the effective sample size (sum w)^2 / sum w^2): a
 bad seed whose log Z is badly estimated shows a log Z that moves with the
@@ -104,10 +107,13 @@ def main(argv=None):
     p.add_argument("--steps-per-execution", type=int, default=100)
     p.add_argument("--curve-every", type=int, default=3, help="chunks between curve points (0: none)")
     p.add_argument("--curve-ais-scale", type=float, default=0.1, help="0: free-energy gap only")
-    p.add_argument("--final-ais", nargs="*", default=["1:100"], help="scale:chains of each final AIS")
+    p.add_argument("--final-ais", nargs="*", default=["1:100"],
+                   help="scale:chains[:seed] of each final AIS (seed: the training seed unless given)")
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--local-dir", default=DEFAULT_DIR)
     p.add_argument("--save-dir", default=None, help="save each seed's model here (seed_<S>.keras)")
+    p.add_argument("--load-dir", default=None,
+                   help="no training: load seed_<S>.keras from here (saved by --save-dir) and run the final AIS")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
 
@@ -116,29 +122,37 @@ def main(argv=None):
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
-        model, recipe = build_ours(args, seed, x_train)
-        record = []
-        callbacks = [curve_callback(model, x_train, x_test, args.curve_every, args.curve_ais_scale, seed,
-                                    record)]
-        print(f"seed {seed}: {recipe}", flush=True)
-        history = model.fit(x_train, batch_size=args.batch_size, epochs=args.epochs, verbose=0,
-                            callbacks=callbacks)
+        record, history = [], {}
+        if args.load_dir:
+            from keras_genmodels import load_model
+
+            model = load_model(os.path.join(args.load_dir, f"seed_{seed}.keras"))
+            recipe = f"loaded from {args.load_dir}"
+            print(f"seed {seed}: {recipe}", flush=True)
+        else:
+            model, recipe = build_ours(args, seed, x_train)
+            callbacks = [curve_callback(model, x_train, x_test, args.curve_every, args.curve_ais_scale, seed,
+                                        record)]
+            print(f"seed {seed}: {recipe}", flush=True)
+            history = model.fit(x_train, batch_size=args.batch_size, epochs=args.epochs, verbose=0,
+                                callbacks=callbacks).history
         train_seconds = time.perf_counter() - start
-        if args.save_dir:
+        if args.save_dir and not args.load_dir:
             from keras_genmodels import save_model
 
             os.makedirs(args.save_dir, exist_ok=True)
             save_model(model, os.path.join(args.save_dir, f"seed_{seed}.keras"))
         finals = []
         for spec in args.final_ais:
-            scale, chains = spec.split(":")
-            finals.append(ais_figures(model, x_train, x_test, float(scale), int(chains), seed))
+            scale, chains, ais_seed = (spec.split(":") + [seed])[:3]
+            finals.append(ais_figures(model, x_train, x_test, float(scale), int(chains), int(ais_seed)))
             f = finals[-1]
-            print(f"  AIS {scale}x, {chains} chains: test LL {f['test_log_likelihood']:.2f} "
+            f["ais_seed"] = int(ais_seed)
+            print(f"  AIS {scale}x, {chains} chains, seed {ais_seed}: test LL {f['test_log_likelihood']:.2f} "
                   f"(log Z {f['log_z']:.2f} ± {f['log_z_std']:.2f}; log-weight sd {f['log_weight_std']:.2f}, "
                   f"ESS {f['ess']:.1f} of {chains}; {f['seconds']:.0f} s)", flush=True)
         result = {"seed": seed, "recipe": recipe, "curve": record, "final": finals,
-                  "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+                  "history": {k: [float(v) for v in vals] for k, vals in history.items()},
                   "train_seconds": train_seconds}
         results.append(result)
         print(json.dumps({"seed": seed, "final": finals}), flush=True)

@@ -358,6 +358,36 @@ def ours_flags(args):
     return flags + (["--no-decay"] if getattr(args, "no_decay", False) else [])
 
 
+def _environment(x_train, x_test):
+    """What a seeded run's bits depend on besides the seed: CPU, library versions, BLAS, data, settings.
+
+    Two runs whose `environment` agree were bit-identical in every case seen
+    (docs/rbm.md, "Why another machine gives other figures").
+    """
+    import hashlib
+    import platform
+
+    import keras
+    import sklearn
+    import tensorflow as tf
+    import threadpoolctl
+
+    cpu = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    blas = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for info in threadpoolctl.threadpool_info() if info.get("user_api") == "blas"]
+    variables = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS",
+                 "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__,
+        "keras": keras.__version__, "numpy": np.__version__, "scikit_learn": sklearn.__version__, "blas": blas,
+        "data_sha256": hashlib.sha256(x_train.tobytes() + x_test.tobytes()).hexdigest()[:16],
+        "environment_variables": {k: os.environ[k] for k in variables if k in os.environ},
+    }
+
+
 def _summary(values):
     """(mean, sample standard deviation) of a list (sd 0 for one value)."""
     values = np.asarray(values, "float64")
@@ -551,7 +581,7 @@ def _compare(args, command, tmp, worker):
     load_end = os.getloadavg()
 
     report = {
-        "command": command, "seed": args.seed, "recipe": recipe,
+        "command": command, "seed": args.seed, "recipe": recipe, "environment": _environment(x_train, x_test),
         "date": time.strftime("%Y-%m-%d"),
         "train_examples": n, "epochs": args.epochs, "hidden": args.hidden,
         "batch_size": args.batch_size, "learning_rate": args.learning_rate,

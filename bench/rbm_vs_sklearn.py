@@ -412,6 +412,9 @@ def main(argv=None):
                    help="run the whole comparison once per seed (e.g. 0 1 2 3 4) and print the "
                    "per-seed figures and their mean and standard deviation; overrides --seed")
     p.add_argument("--local-dir", default=DEFAULT_DIR)
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="scikit-learn's OpenBLAS threads (OPENBLAS_NUM_THREADS; default: OpenBLAS's, one per "
+                   "core). Its figures depend on it: fix it to compare machines with other core counts")
     p.add_argument("--json", default=None, help="also write the figures to this file")
     p.add_argument("--numpy-ais", action="store_true",
                    help="also estimate our log Z by an independent NumPy AIS (~1 minute more)")
@@ -440,7 +443,8 @@ def main(argv=None):
                    "--learning-rate", str(args.learning_rate), "--local-dir", args.local_dir]
             cmd += ["--limit", str(args.limit)] if args.limit else []
             # scikit-learn runs in a process of its own, one epoch at a time on request.
-            worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            env = dict(os.environ, **({"OPENBLAS_NUM_THREADS": str(args.blas_threads)} if args.blas_threads else {}))
+            worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
             try:
                 reports.append(_compare(args, command, tmp, worker))
             finally:
@@ -581,7 +585,8 @@ def _compare(args, command, tmp, worker):
     load_end = os.getloadavg()
 
     report = {
-        "command": command, "seed": args.seed, "recipe": recipe, "environment": _environment(x_train, x_test),
+        "command": command, "seed": args.seed, "recipe": recipe,
+        "environment": dict(_environment(x_train, x_test), sklearn_blas_threads=args.blas_threads),
         "date": time.strftime("%Y-%m-%d"),
         "train_examples": n, "epochs": args.epochs, "hidden": args.hidden,
         "batch_size": args.batch_size, "learning_rate": args.learning_rate,

@@ -18,7 +18,7 @@ off (`TF_ENABLE_ONEDNN_OPTS=0`); `OMP_NUM_THREADS=1`; op determinism
 (`tf.config.experimental.enable_op_determinism()`); XLA's CPU code limited to
 AVX2 (`XLA_FLAGS=--xla_cpu_max_isa=AVX2`, what a CPU without AVX-512 gets) and
 the graph executor instead of XLA; for scikit-learn, OpenBLAS with one thread
-(`OPENBLAS_NUM_THREADS=1`) and OpenBLAS's Haswell kernels
+or 4 threads (`OPENBLAS_NUM_THREADS`) and OpenBLAS's Haswell kernels
 (`OPENBLAS_CORETYPE=Haswell`, what a CPU without AVX-512 gets).
 
 PCD's samples are u < p comparisons: a difference in the last bit of one
@@ -61,6 +61,7 @@ SETTINGS = {
     "sklearn": ("sklearn", {}, []),
     "sklearn_again": ("sklearn", {}, []),
     "sklearn_blas1": ("sklearn", {"OPENBLAS_NUM_THREADS": "1"}, []),
+    "sklearn_blas4": ("sklearn", {"OPENBLAS_NUM_THREADS": "4"}, []),
     "sklearn_haswell": ("sklearn", {"OPENBLAS_CORETYPE": "Haswell"}, []),
 }
 

@@ -14,9 +14,12 @@ learning rate:
    `model.fit(x, epochs=E)`, as a user would run it: a callback times each of
    our epochs and, between them, lets scikit-learn run one of its own while
    our training waits. Ours adds what the literature knows: the centred
-   gradient (Melchior et al. 2016) and SGD momentum 0.5 (0.9 makes PCD-1
-   unstable at this learning rate; learning-rate decay and visible biases
-   started at the data's log-odds are options that did not help at 5 epochs);
+   gradient (Melchior et al. 2016), SGD momentum 0.5 (0.9 makes PCD-1
+   unstable at this learning rate) and a learning rate that decays linearly
+   to 0 over the run (Tieleman 2008's PCD decays it too: at a constant 0.01
+   the model's test log-likelihood swings by ~20 nats from one few hundred
+   updates to the next, so the figure depends on where the seed stops;
+   `--no-decay` gives the constant rate, `--final-learning-rate` another end);
 3. both models' test log-likelihoods are estimated by our AIS
    (Salakhutdinov & Murray's schedule, 100 chains; scikit-learn's weights are
    imported with `BernoulliRBM.from_sklearn`).
@@ -250,6 +253,53 @@ def _step_flops(batch, n_visible, n_hidden, n_chains, k):
     return 2 * rows * n_visible * n_hidden  # 2 flops per multiply-add
 
 
+# Ours' recipe beyond what both libraries share (epochs, batch, learning rate,
+# PCD-1, 500 hidden units): each can be changed on the command line.
+OURS = {"momentum": 0.5, "final_learning_rate": 0.0, "centering": True, "init_visible_bias": False,
+        "n_chains": None, "weight_decay": 0.0}
+
+
+def build_ours(args, seed, x_train):
+    """Our compiled `BernoulliRBM` for `seed`, and a one-line description of its recipe.
+
+    `args` holds the shared settings (`hidden`, `batch_size`, `learning_rate`,
+    `epochs`, `k`, `steps_per_execution`) and ours' own (`OURS`'s keys; `None`
+    or a missing attribute means `OURS`'s value, and `n_chains=None` the batch
+    size). The learning rate decays linearly, update by update, from
+    `learning_rate` to `final_learning_rate` (`None`: no decay) over the
+    `epochs` of `x_train`.
+    """
+    import keras
+
+    from keras_genmodels.rbm import BernoulliRBM
+
+    r = {key: getattr(args, key, None) for key in OURS}
+    r = {key: OURS[key] if value is None else value for key, value in r.items()}
+    if getattr(args, "no_centering", False):
+        r["centering"] = False
+    if getattr(args, "no_decay", False):
+        r["final_learning_rate"] = None
+    n_chains = r["n_chains"] or args.batch_size
+    keras.utils.set_random_seed(seed)
+    model = BernoulliRBM(784, args.hidden, k=args.k, persistent=True, n_chains=n_chains,
+                         weight_decay=r["weight_decay"], centering=r["centering"], seed=seed)
+    if r["init_visible_bias"]:
+        model.initialize_visible_bias(x_train)
+    steps = args.epochs * int(np.ceil(x_train.shape[0] / args.batch_size))
+    final_lr = args.learning_rate if r["final_learning_rate"] is None else r["final_learning_rate"]
+    schedule = keras.optimizers.schedules.PolynomialDecay(args.learning_rate, steps, end_learning_rate=final_lr)
+    jit = {"auto": "auto", "true": True, "false": False}[getattr(args, "jit_compile", "auto")]
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=r["momentum"]),
+                  steps_per_execution=args.steps_per_execution, jit_compile=jit)
+    parts = [f"PCD-{args.k}", f"{n_chains} chains", f"momentum {r['momentum']}",
+             f"learning rate {args.learning_rate} -> {final_lr}"]
+    parts += ["centred"] if r["centering"] else []
+    parts += ["b at the data's log-odds"] if r["init_visible_bias"] else []
+    parts += [f"weight decay {r['weight_decay']}"] if r["weight_decay"] else []
+    recipe = ", ".join(parts)
+    return model, recipe
+
+
 class _Interleave:
     """A Keras callback that times each epoch and runs `between()` after it.
 
@@ -279,30 +329,98 @@ class _Interleave:
         return Interleave()
 
 
+def add_ours_arguments(p):
+    """Ours' recipe flags (`OURS`; each defaults to `OURS`'s value)."""
+    p.add_argument("--momentum", type=float, default=None, help=f"ours: SGD momentum (default {OURS['momentum']})")
+    p.add_argument("--final-learning-rate", type=float, default=None,
+                   help="ours: linear decay, update by update, to this value "
+                   f"(default {OURS['final_learning_rate']}; none: no decay)")
+    p.add_argument("--no-decay", action="store_true", help="ours: a constant learning rate")
+    p.add_argument("--centering", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"ours: the centred gradient (default {OURS['centering']})")
+    p.add_argument("--init-visible-bias", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"ours: start b at the data's log-odds (default {OURS['init_visible_bias']})")
+    p.add_argument("--n-chains", type=int, default=None, help="ours: persistent chains (default: the batch size)")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help=f"ours: L2 penalty on W (default {OURS['weight_decay']})")
+    p.add_argument("--k", type=int, default=1, help="ours: Gibbs steps (PCD-k)")
+
+
+def ours_flags(args):
+    """The command-line flags of `add_ours_arguments` that `args` sets (to hand them on)."""
+    flags = []
+    for key in ("momentum", "final_learning_rate", "n_chains", "weight_decay", "k"):
+        if getattr(args, key, None) is not None:
+            flags += ["--" + key.replace("_", "-"), str(getattr(args, key))]
+    for key in ("centering", "init_visible_bias"):
+        if getattr(args, key, None) is not None:
+            flags += [("--" if getattr(args, key) else "--no-") + key.replace("_", "-")]
+    return flags + (["--no-decay"] if getattr(args, "no_decay", False) else [])
+
+
+def _environment(x_train, x_test):
+    """What a seeded run's bits depend on besides the seed: CPU, library versions, BLAS, data, settings.
+
+    Two runs whose `environment` agree were bit-identical in every case seen
+    (docs/rbm.md, "Why another machine gives other figures").
+    """
+    import hashlib
+    import platform
+
+    import keras
+    import sklearn
+    import tensorflow as tf
+    import threadpoolctl
+
+    cpu = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    blas = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for info in threadpoolctl.threadpool_info() if info.get("user_api") == "blas"]
+    variables = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS",
+                 "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__,
+        "keras": keras.__version__, "numpy": np.__version__, "scikit_learn": sklearn.__version__, "blas": blas,
+        "data_sha256": hashlib.sha256(x_train.tobytes() + x_test.tobytes()).hexdigest()[:16],
+        "environment_variables": {k: os.environ[k] for k in variables if k in os.environ},
+    }
+
+
+def _summary(values):
+    """(mean, sample standard deviation) of a list (sd 0 for one value)."""
+    values = np.asarray(values, "float64")
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--hidden", type=int, default=500)
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--learning-rate", type=float, default=0.01)
-    p.add_argument("--momentum", type=float, default=0.5)
-    p.add_argument("--final-learning-rate", type=float, default=None,
-                   help="ours: linear decay to this value. Defaults to no decay")
-    p.add_argument("--k", type=int, default=1, help="ours: Gibbs steps (PCD-k)")
-    p.add_argument("--no-centering", action="store_true", help="ours: plain (uncentred) gradient")
-    p.add_argument("--init-visible-bias", action="store_true",
-                   help="ours: start b at the data's log-odds")
+    add_ours_arguments(p)
     p.add_argument("--steps-per-execution", type=int, default=100)
     p.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
                    help="ours: XLA (auto: the chunked NumPy loop is compiled by XLA)")
     p.add_argument("--ais-chains", type=int, default=100)
     p.add_argument("--ais-scale", type=float, default=1.0, help="AIS schedule length (1 = 14,500 steps)")
     p.add_argument("--limit", type=int, default=None, help="train on the first N images (quick runs)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the seed of both sides (one run)")
+    p.add_argument("--seeds", type=int, nargs="+", default=None,
+                   help="run the whole comparison once per seed (e.g. 0 1 2 3 4) and print the "
+                   "per-seed figures and their mean and standard deviation; overrides --seed")
     p.add_argument("--local-dir", default=DEFAULT_DIR)
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="scikit-learn's OpenBLAS threads (OPENBLAS_NUM_THREADS; default: OpenBLAS's, one per "
+                   "core). Its figures depend on it: fix it to compare machines with other core counts")
     p.add_argument("--json", default=None, help="also write the figures to this file")
     p.add_argument("--numpy-ais", action="store_true",
                    help="also estimate our log Z by an independent NumPy AIS (~1 minute more)")
+    p.add_argument("--summarize", nargs="+", default=None, metavar="JSON",
+                   help="no training: read the --json files of earlier runs (one or more seeds each), "
+                   "print their per-seed figures and mean ± sd, and with --json write them as one file")
     p.add_argument("--sklearn-worker", default=None, help=argparse.SUPPRESS)
     p.add_argument("--numpy-ais-worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -310,52 +428,95 @@ def main(argv=None):
         return sklearn_worker(args)
     if args.numpy_ais_worker:
         return _numpy_ais_worker(args.numpy_ais_worker)
+    if args.summarize:
+        return _summarize_files(args.summarize, args.json)
 
-    # The files exchanged with the child processes live in a temporary folder, and
-    # the scikit-learn worker is stopped if this run fails: nothing is left behind.
-    with tempfile.TemporaryDirectory(prefix="rbm_bench_") as tmp:
-        cmd = [sys.executable, os.path.abspath(__file__), *(argv if argv is not None else sys.argv[1:]),
-               "--sklearn-worker", os.path.join(tmp, "sklearn.npz")]
-        # scikit-learn runs in a process of its own, one epoch at a time on request.
-        worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            return _compare(args, argv, tmp, worker)
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+    command = "python bench/rbm_vs_sklearn.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    reports = []
+    for seed in args.seeds if args.seeds is not None else [args.seed]:
+        args.seed = seed
+        # The files exchanged with the child processes live in a temporary folder, and
+        # the scikit-learn worker is stopped if this run fails: nothing is left behind.
+        with tempfile.TemporaryDirectory(prefix="rbm_bench_") as tmp:
+            cmd = [sys.executable, os.path.abspath(__file__), "--sklearn-worker", os.path.join(tmp, "sklearn.npz"),
+                   "--seed", str(seed), "--hidden", str(args.hidden), "--batch-size", str(args.batch_size),
+                   "--learning-rate", str(args.learning_rate), "--local-dir", args.local_dir]
+            cmd += ["--limit", str(args.limit)] if args.limit else []
+            # scikit-learn runs in a process of its own, one epoch at a time on request.
+            env = dict(os.environ, **({"OPENBLAS_NUM_THREADS": str(args.blas_threads)} if args.blas_threads else {}))
+            worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            try:
+                reports.append(_compare(args, command, tmp, worker))
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+    if args.seeds is None:
+        out = reports[0]
+    else:
+        out = {"command": command, "date": reports[0]["date"], "seeds": args.seeds, "runs": reports,
+               "summary": _print_seed_summary(reports)}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
+    return 0
 
 
-def _compare(args, argv, tmp, worker):
-    """Train both models (the scikit-learn one in `worker`), time, estimate log Z; print."""
+def _summarize_files(paths, json_path=None):
+    """Print (and write to `json_path`) the seed summary of the runs in earlier `--json` files."""
+    reports = []
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        reports += data.get("runs", [data])
+    out = {"commands": sorted({r["command"] for r in reports}), "dates": sorted({r["date"] for r in reports}),
+           "seeds": [r["seed"] for r in reports], "runs": reports, "summary": _print_seed_summary(reports)}
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(out, f, indent=2)
+    return 0
+
+
+def _print_seed_summary(reports):
+    """Print the per-seed log-likelihoods and gains and their mean ± sd; return them."""
+    rows = [(r["seed"], r["ours"]["test_log_likelihood"], r["sklearn"]["test_log_likelihood"],
+             r["log_likelihood_gain"], r["ours"]["log_z_std"], r["sklearn"]["log_z_std"],
+             r["throughput_ratio"], r["ours"]["ais_seconds"]) for r in reports]
+    print(f"\n{'seed':>4}  {'ours (nats)':>16}  {'scikit-learn':>16}  {'gain':>6}  {'throughput':>10}  "
+          f"{'our AIS':>7}")
+    for seed, ours, sk, gain, ours_sd, sk_sd, ratio, ais in rows:
+        print(f"{seed:>4}  {ours:8.2f} ± {ours_sd:4.2f}  {sk:8.2f} ± {sk_sd:4.2f}  {gain:+6.1f}  "
+              f"{ratio:9.2f}x  {ais:6.1f}s")
+    summary = {}
+    for j, name in ((1, "ours"), (2, "sklearn"), (3, "gain"), (6, "throughput_ratio"), (7, "ours_ais_seconds")):
+        mean, sd = _summary([row[j] for row in rows])
+        summary[name] = {"mean": mean, "sd": sd, "min": min(row[j] for row in rows),
+                         "max": max(row[j] for row in rows)}
+    s = summary
+    print(f"over {len(rows)} seeds (mean ± sample sd): ours {s['ours']['mean']:.2f} ± {s['ours']['sd']:.2f}, "
+          f"scikit-learn {s['sklearn']['mean']:.2f} ± {s['sklearn']['sd']:.2f}, gain "
+          f"{s['gain']['mean']:+.1f} ± {s['gain']['sd']:.1f} nats (smallest {s['gain']['min']:+.1f}; "
+          f"target >= +10 on every seed); throughput {s['throughput_ratio']['mean']:.2f} ± "
+          f"{s['throughput_ratio']['sd']:.2f}x")
+    return summary
+
+
+def _compare(args, command, tmp, worker):
+    """Train both models (the scikit-learn one in `worker`), time, estimate log Z; print; return the figures."""
     load_start = os.getloadavg()
     out = os.path.join(tmp, "sklearn.npz")
     if worker.stdout.readline().strip() != "ready":
         raise RuntimeError("the scikit-learn worker failed to start (see its error above)")
-
-    import keras
 
     from keras_genmodels.rbm import BernoulliRBM, default_ais_schedule
 
     x_train = _read_split(args.local_dir, "train", args.limit)
     x_test = _read_split(args.local_dir, "test")
     n = x_train.shape[0]
-    keras.utils.set_random_seed(args.seed)
-    model = BernoulliRBM(784, args.hidden, k=args.k, persistent=True, n_chains=args.batch_size,
-                         centering=not args.no_centering, seed=args.seed)
-    if args.init_visible_bias:
-        model.initialize_visible_bias(x_train)
-    steps = args.epochs * int(np.ceil(n / args.batch_size))
-    final_lr = args.final_learning_rate if args.final_learning_rate is not None else args.learning_rate
-    schedule = keras.optimizers.schedules.PolynomialDecay(args.learning_rate, steps, end_learning_rate=final_lr)
-    jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=args.momentum),
-                  steps_per_execution=args.steps_per_execution, jit_compile=jit)
-    print(f"{args.epochs} epoch(s) each, interleaved: scikit-learn BernoulliRBM (PCD-1, "
-          f"learning rate {args.learning_rate}) and ours (PCD-{args.k}, momentum {args.momentum}, "
-          f"learning rate {args.learning_rate} -> {final_lr}"
-          f"{'' if args.no_centering else ', centred'}); {args.hidden} hidden, batch {args.batch_size}",
-          flush=True)
+    model, recipe = build_ours(args, args.seed, x_train)
+    print(f"seed {args.seed}, {args.epochs} epoch(s) each, interleaved: scikit-learn BernoulliRBM (PCD-1, "
+          f"learning rate {args.learning_rate}) and ours ({recipe}); {args.hidden} hidden, "
+          f"batch {args.batch_size}", flush=True)
     sk_epochs = []
 
     def sklearn_epoch():
@@ -424,7 +585,8 @@ def _compare(args, argv, tmp, worker):
     load_end = os.getloadavg()
 
     report = {
-        "command": "python bench/rbm_vs_sklearn.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": command, "seed": args.seed, "recipe": recipe,
+        "environment": dict(_environment(x_train, x_test), sklearn_blas_threads=args.blas_threads),
         "date": time.strftime("%Y-%m-%d"),
         "train_examples": n, "epochs": args.epochs, "hidden": args.hidden,
         "batch_size": args.batch_size, "learning_rate": args.learning_rate,
@@ -477,10 +639,7 @@ def _compare(args, argv, tmp, worker):
         print(f"independent NumPy AIS of our model: log Z {n['log_z']:.2f} in {n['seconds']:.1f} s "
               f"(ours {o['log_z']:.2f} ± {o['log_z_std']:.2f} in {o['ais_seconds']:.1f} s: "
               f"{n['seconds'] / o['ais_seconds']:.2f}x faster)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-    return 0
+    return report
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ Command line (prints a JSON summary):
 
     python -m keras_genmodels.physics.studies check
     python -m keras_genmodels.physics.studies rbm --L 8 --fit cd --n-hidden 64
+    python -m keras_genmodels.physics.studies rbm --L 8 --fit cd --n-hidden 64 --seeds 0 1 2 3 4
     python -m keras_genmodels.physics.studies hidden --steps 2000
     python -m keras_genmodels.physics.studies hidden --L 8 --hidden 4 8 16 32 64
     python -m keras_genmodels.physics.studies vae --L 16
@@ -43,6 +44,7 @@ not apply is refused rather than ignored.
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -203,6 +205,50 @@ def rbm_temperature_scan(
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
     return rows
+
+
+def relative_errors(row, key="rbm"):
+    """{observable: RBM / Monte Carlo - 1} of one temperature's row of `rbm_temperature_scan`.
+
+    `key` is `"rbm"` (chains started from the base rate) or `"rbm_from_data"`
+    (chains started at held-out Monte Carlo configurations).
+    """
+    return {name: row[key][name][0] / row["mc"][name][0] - 1.0 for name in SCAN_OBSERVABLES}
+
+
+def summarize_seeds(runs):
+    """Mean and standard deviation over seeds of the scans' relative errors, per temperature.
+
+    Args:
+        runs: `{seed: rows}`, each `rows` one `rbm_temperature_scan` result
+            over the same temperatures.
+
+    Returns:
+        A list with one dict per temperature: `temperature`, and for each of
+        `"rbm"` and `"rbm_from_data"` (where the rows have it) `{observable:
+        {"mean", "sd", "values"}}` of RBM / Monte Carlo - 1 over the seeds
+        (`sd` the sample standard deviation, ddof = 1; 0 for one seed), and
+        `kl_per_spin` likewise where the rows have it.
+    """
+
+    def stats(values):
+        values = np.asarray(values, "float64")
+        sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        return {"mean": float(values.mean()), "sd": sd, "values": values.tolist()}
+
+    seeds = list(runs)
+    out = []
+    for i, first in enumerate(runs[seeds[0]]):
+        rows = [runs[seed][i] for seed in seeds]
+        entry = {"temperature": first["temperature"]}
+        for key in ("rbm", "rbm_from_data"):
+            if key in first:
+                errors = [relative_errors(row, key) for row in rows]
+                entry[key] = {name: stats([e[name] for e in errors]) for name in SCAN_OBSERVABLES}
+        if "kl_per_spin" in first:
+            entry["kl_per_spin"] = stats([row["kl_per_spin"] for row in rows])
+        out.append(entry)
+    return out
 
 
 def _kl_per_spin(rbm, spins, T, seed):
@@ -534,6 +580,10 @@ def main(argv=None):
     vae.add_argument("--epochs", type=int, default=30, help="default %(default)s")
     for p in (rbm, hid, chk, vae):
         p.add_argument("--seed", type=int, default=0, help="default %(default)s")
+    rbm.add_argument("--seeds", type=int, nargs="+", default=None,
+                     help="run the scan once per seed (Monte Carlo data, RBM and its samples all "
+                     "seeded by it) and add the mean and standard deviation of the relative errors "
+                     "over the seeds; overrides --seed")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.study == "rbm":
@@ -544,13 +594,22 @@ def main(argv=None):
             _refuse(rbm, args, ("steps",), "the exact fit (--fit exact)")
         if args.fit == "pcd":
             _refuse(rbm, args, ("momentum",), "the CD fit (--fit cd)")
-        out = rbm_temperature_scan(
-            args.L, args.temperatures, n_hidden=args.n_hidden, fit=args.fit, epochs=args.epochs,
-            steps=_or(args.steps, 2000), n_train=args.n_train,
-            n_model_samples=args.n_model_samples, seed=args.seed, k=args.k,
-            batch_size=args.batch_size, learning_rate=args.learning_rate, momentum=args.momentum,
-            gibbs_steps=_or(args.gibbs_steps, 500 if args.L <= exact.MAX_EXACT_L else 1000),
-        )
+        runs = {}
+        for seed in args.seeds if args.seeds is not None else [args.seed]:
+            runs[seed] = rbm_temperature_scan(
+                args.L, args.temperatures, n_hidden=args.n_hidden, fit=args.fit, epochs=args.epochs,
+                steps=_or(args.steps, 2000), n_train=args.n_train,
+                n_model_samples=args.n_model_samples, seed=seed, k=args.k,
+                batch_size=args.batch_size, learning_rate=args.learning_rate, momentum=args.momentum,
+                gibbs_steps=_or(args.gibbs_steps, 500 if args.L <= exact.MAX_EXACT_L else 1000),
+            )
+            if args.seeds is not None:  # a progress line per seed, the JSON at the end
+                print(json.dumps({"seed": seed, "result": _jsonable(runs[seed])}), file=sys.stderr, flush=True)
+        if args.seeds is None:
+            out = runs[args.seed]
+        else:
+            out = {"seeds": args.seeds, "summary": summarize_seeds(runs),
+                   "runs": {str(seed): rows for seed, rows in runs.items()}}
     elif args.study == "check":
         out = monte_carlo_check(args.temperatures, args.n, seed=args.seed)
     elif args.study == "hidden" and args.L <= exact.MAX_EXACT_L:

@@ -132,3 +132,43 @@ def test_pcd_scan_uses_k_and_batch_size(monkeypatch, tmp_path):
         studies.rbm_temperature_scan(4, [3.0], fit="pcd", n_train=64, k=3, batch_size=16,
                                      cache_dir=tmp_path)
     assert seen == {"epochs": 60, "learning_rate": 1e-2, "batch_size": 16, "k": 3}
+
+
+def _fake_rows(temperatures, seed):
+    """Rows shaped like `rbm_temperature_scan`'s: RBM = MC * (1 + 0.01 * seed) for every observable."""
+    mc = {name: (2.0, 0.1) for name in studies.SCAN_OBSERVABLES}
+    rbm = {name: (2.0 * (1 + 0.01 * seed), 0.1) for name in studies.SCAN_OBSERVABLES}
+    return [{"temperature": T, "mc": mc, "rbm": rbm, "rbm_from_data": mc, "kl_per_spin": 0.1 * seed}
+            for T in temperatures]
+
+
+def test_summarize_seeds_gives_mean_and_sample_sd_of_relative_errors():
+    summary = studies.summarize_seeds({s: _fake_rows([2.0, 3.0], s) for s in (0, 1, 2)})
+    assert [entry["temperature"] for entry in summary] == [2.0, 3.0]
+    energy = summary[0]["rbm"]["energy"]
+    np.testing.assert_allclose(energy["values"], [0.0, 0.01, 0.02], atol=1e-12)
+    np.testing.assert_allclose([energy["mean"], energy["sd"]], [0.01, 0.01], atol=1e-12)  # ddof = 1
+    assert summary[1]["rbm_from_data"]["susceptibility"]["sd"] == 0.0
+    np.testing.assert_allclose(summary[0]["kl_per_spin"]["mean"], 0.1)
+    one = studies.summarize_seeds({7: _fake_rows([2.0], 7)})
+    assert one[0]["rbm"]["energy"]["sd"] == 0.0
+
+
+def test_rbm_seeds_runs_each_seed_and_summarizes(monkeypatch, capsys):
+    seen = []
+
+    def fake_scan(L, temperatures, **kwargs):
+        seen.append(kwargs["seed"])
+        return _fake_rows(temperatures, kwargs["seed"])
+
+    monkeypatch.setattr(studies, "rbm_temperature_scan", fake_scan)
+    studies.main(["rbm", "--temperatures", "2.0", "--seeds", "3", "4", "--seed", "9"])
+    assert seen == [3, 4]
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)["result"]
+    assert out["seeds"] == [3, 4] and set(out["runs"]) == {"3", "4"}
+    np.testing.assert_allclose(out["summary"][0]["rbm"]["energy"]["mean"], 0.035)
+    assert [json.loads(line)["seed"] for line in captured.err.splitlines() if line.startswith("{")] == [3, 4]
+    # Without --seeds: one run of --seed, its rows as before.
+    studies.main(["rbm", "--temperatures", "2.0", "--seed", "9"])
+    assert seen[-1] == 9 and isinstance(json.loads(capsys.readouterr().out)["result"], list)

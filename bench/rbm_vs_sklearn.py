@@ -329,6 +329,16 @@ class _Interleave:
         return Interleave()
 
 
+def add_recipe_arguments(p):
+    """The benchmark's recipe flags (both models' sizes and rates, ours' settings), for the experiments too."""
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--hidden", type=int, default=500)
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--learning-rate", type=float, default=0.01)
+    add_ours_arguments(p)
+    p.add_argument("--steps-per-execution", type=int, default=100)
+
+
 def add_ours_arguments(p):
     """Ours' recipe flags (`OURS`; each defaults to `OURS`'s value)."""
     p.add_argument("--momentum", type=float, default=None, help=f"ours: SGD momentum (default {OURS['momentum']})")
@@ -396,12 +406,7 @@ def _summary(values):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--hidden", type=int, default=500)
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--learning-rate", type=float, default=0.01)
-    add_ours_arguments(p)
-    p.add_argument("--steps-per-execution", type=int, default=100)
+    add_recipe_arguments(p)
     p.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
                    help="ours: XLA (auto: the chunked NumPy loop is compiled by XLA)")
     p.add_argument("--ais-chains", type=int, default=100)

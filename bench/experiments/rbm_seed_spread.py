@@ -40,7 +40,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from rbm_vs_sklearn import DEFAULT_DIR, _read_split, add_ours_arguments, build_ours
+from rbm_vs_sklearn import DEFAULT_DIR, _read_split, add_recipe_arguments, build_ours
 
 
 def log_weight_spread(log_weights):
@@ -99,12 +99,7 @@ def curve_callback(model, x_train, x_test, every, scale, seed, record):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--hidden", type=int, default=500)
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--learning-rate", type=float, default=0.01)
-    add_ours_arguments(p)
-    p.add_argument("--steps-per-execution", type=int, default=100)
+    add_recipe_arguments(p)
     p.add_argument("--curve-every", type=int, default=3, help="chunks between curve points (0: none)")
     p.add_argument("--curve-ais-scale", type=float, default=0.1, help="0: free-energy gap only")
     p.add_argument("--final-ais", nargs="*", default=["1:100"],

@@ -137,12 +137,18 @@ def test_the_figure_checks_catch_what_they_should():
     assert len(figure_problems(nb)) == 2  # shown as the value only: not inline, and twice if inline
 
 
-# Executes one notebook in a fresh kernel and writes it, with its outputs, to argv[2].
+# Executes one notebook in a fresh kernel and writes it, with its outputs, to argv[2]. The kernel talks
+# over Unix sockets in a folder of its own (a short path: a socket's path has at most 107 characters):
+# kernels started at once over TCP can draw the same free port ("ZMQError: Address already in use", a
+# race in jupyter_client's port choice), and a loaded machine can take more than nbclient's default
+# 60 s to start one.
 _EXECUTE = """
-import sys, nbformat
+import os, sys, tempfile, nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[3]}}).execute()
+km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(tempfile.mkdtemp(), "k"))
+NotebookClient(nb, km=km, timeout=600, startup_timeout=600, resources={"metadata": {"path": sys.argv[3]}}).execute()
 nbformat.write(nb, sys.argv[2])
 """
 

@@ -21,7 +21,10 @@ subset sd, precision, recall in the features of `feature_network_fashion_mnist`)
 - every shipped Fashion-MNIST preset: `sample(N, seed=s)` of each VAE
   (E[x|h], the decoder's means), and of the RBM `sample(N, seed=s,
   steps=--rbm-steps)`, the visible means E[v|h] after that many block Gibbs
-  sweeps from the base rate.
+  sweeps from the base rate; of the energy-based model `sample(N, seed=s,
+  start="buffer", steps=--ebm-steps)`, chains from its replay buffer (the
+  chains of training), 28 x 28 centre of the 32 x 32 images in [0, 1].
+  `--presets` picks some of them.
 
 Ising presets (L = 4), scored by `metrics.ising_distances` against N fresh
 Monte Carlo configurations (`physics.sample_ising`, seed 1000 + s) at the
@@ -59,7 +62,7 @@ ISING_KEYS = ("energy_w1", "magnetization_w1", "positive_magnetization_fraction"
               "susceptibility_relative_error")
 NOISE = (0.05, 0.1, 0.2, 0.4)
 BLUR = (1, 2, 4)
-FASHION_PRESETS = ("vae_fashion_mnist_keras_io", "vae_fashion_mnist_mlp", "rbm_fashion_mnist_500")
+FASHION_PRESETS = ("vae_fashion_mnist_keras_io", "vae_fashion_mnist_mlp", "rbm_fashion_mnist_500", "ebm_fashion_mnist")
 
 
 def command_line(argv):
@@ -122,9 +125,17 @@ def image_rows(args, names):
         score("Bernoulli base rate", "baseline", "independent pixels ~ Bernoulli(training mean)",
               lambda s: (np.random.default_rng(s).random((n,) + p.shape) < p).astype(np.float32), args.seeds)
     if "presets" in names:
-        for name in FASHION_PRESETS:
+        for name in args.presets:
             model = keras_genmodels.load_pretrained(name)
-            if hasattr(model, "gibbs"):
+            if hasattr(model, "sample_chain"):  # an energy-based model (images padded to 32 x 32, in [-1, 1])
+                from keras_genmodels.ebm import data as ebm_data
+
+                what = (f"`sample(N, seed=s, start='buffer', steps={args.ebm_steps})`: Langevin chains from the "
+                        "replay buffer")
+
+                def draw(s, model=model):
+                    return ebm_data.to_unit_images(model.sample(n, seed=s, start="buffer", steps=args.ebm_steps))
+            elif hasattr(model, "gibbs"):
                 what = f"`sample(N, seed=s, steps={args.rbm_steps})`: E[v|h] after {args.rbm_steps} Gibbs sweeps"
 
                 def draw(s, model=model):
@@ -305,6 +316,9 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=10000, help="samples (and reference images) per score")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--rbm-steps", type=int, default=1000, help="Gibbs sweeps of the Fashion-MNIST RBM")
+    parser.add_argument("--ebm-steps", type=int, default=60, help="Langevin steps of the energy-based model")
+    parser.add_argument("--presets", nargs="+", choices=FASHION_PRESETS, default=list(FASHION_PRESETS),
+                        help="the Fashion-MNIST presets of --part presets")
     parser.add_argument("--ising-gibbs-steps", type=int, default=1000, help="Gibbs sweeps of the Ising RBMs")
     parser.add_argument("--local-dir", default=None, help="folder of the Fashion-MNIST IDX .gz files")
     parser.add_argument("--results", default=str(REPO / "bench" / "results" / "quality_floors.json"))

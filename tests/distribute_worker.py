@@ -155,6 +155,25 @@ def _train_gaussian_rbm(strategy, x):
     }
 
 
+def _train_ebm(strategy, x):
+    """No restarts, no data noise and a vanishing Langevin noise: the chains are deterministic given their
+    buffer slots, which the replicas draw from one permutation, so two replicas must give one device's run."""
+    import keras
+
+    from keras_genmodels.ebm import EnergyBasedModel
+
+    with strategy.scope():
+        model = EnergyBasedModel((2,), hidden_units=(8,), buffer_size=64, steps=3, step_size=0.1,
+                                 noise_scale=1e-20, grad_clip=None, restart_fraction=0.0, data_noise=0.0,
+                                 alpha=0.1, seed=0)
+        model.compile(keras.optimizers.SGD(0.05))
+    history = model.fit(x, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    return {
+        "weights": {w.path: w.numpy().tolist() for w in model.weights},
+        "history": {k: [float(a) for a in v] for k, v in history.history.items()},
+    }
+
+
 def mirrored(out_path):
     from keras_genmodels import distribute
 
@@ -179,6 +198,9 @@ def mirrored(out_path):
     real = np.random.default_rng(3).normal(size=(61, 6)).astype("float32")
     result["gaussian_rbm_one"] = _train_gaussian_rbm(one, real)
     result["gaussian_rbm_two"] = _train_gaussian_rbm(two, real)
+    points = np.random.default_rng(4).uniform(-1, 1, size=(61, 2)).astype("float32")
+    result["ebm_one"] = _train_ebm(one, points)
+    result["ebm_two"] = _train_ebm(two, points)
     result["noise_one"] = _sampling_noise(one)
     result["noise_two"] = _sampling_noise(two)
     with open(out_path, "w") as f:

@@ -266,6 +266,30 @@ def real(name, dtype="complex128"):
 
 
 
+
+def _ebm(**kwargs):
+    from keras_genmodels.ebm import EnergyBasedModel
+
+    return EnergyBasedModel((2,), **{"hidden_units": (4,), "buffer_size": 16, "steps": 2, "seed": 0, **kwargs})
+
+
+def _dense_network(units):
+    x_in = keras.Input((2,))
+    return keras.Model(x_in, keras.layers.Dense(units)(x_in))
+
+
+def _ebm_fit(x):
+    model = _ebm()
+    model.compile("adam")
+    return model.fit(x, batch_size=2, epochs=1, verbose=0)
+
+
+def _langevin(x0=None, energy=None, steps=3, step_size=0.1, **kwargs):
+    x0 = np.zeros((3, 2), "float32") if x0 is None else x0
+    energy = energy or (lambda x: keras.ops.sum(x**2, axis=1))
+    return sampling.langevin(energy, x0, steps, step_size, seed=0, **kwargs)
+
+
 HUGE = 2**62  # a size no machine holds (TF refuses it at once): must be refused before allocating
 
 CASES = [
@@ -871,6 +895,30 @@ CASES = [
          _rx("Expected a complete `.keras` file (a zip archive)", "not a valid zip archive")),
     Case("load_pretrained-sha-mismatch", lambda f: presets.load_pretrained("a", root=f.presets_sha), ValueError,
          _rx("Preset 'a': 'a.keras' has SHA-256", "expected 000000000000... from the registry")),
+    # ------------------------------------------- EnergyBasedModel(...), langevin(...)
+    Case("EBM-step_size-zero", lambda f: _ebm(step_size=0.0), ValueError, positive_float("step_size", 0.0)),
+    Case("EBM-step_size-negative", lambda f: _ebm(step_size=-1.0), ValueError, positive_float("step_size", -1.0)),
+    Case("EBM-steps-zero", lambda f: _ebm(steps=0), ValueError, positive_int("steps", 0)),
+    Case("EBM-restart_fraction-above-one", lambda f: _ebm(restart_fraction=1.5), ValueError,
+         _rx("`restart_fraction` must be a float in [0, 1]. Received: restart_fraction=1.5")),
+    Case("EBM-restart_fraction-nan", lambda f: _ebm(restart_fraction=NAN), ValueError,
+         _rx("`restart_fraction` must be a float in [0, 1]. Received: restart_fraction=nan")),
+    Case("EBM-data_range-reversed", lambda f: _ebm(data_range=(1.0, -1.0)), ValueError,
+         _rx("`data_range` must be (low, high) with finite low < high. Received: data_range=(1.0, -1.0)")),
+    Case("EBM-energy-wrong-shape", lambda f: _ebm(energy_network=_dense_network(3)), ValueError,
+         _rx("`energy_network` must return one energy per example", "Received: shape (2, 3)")),
+    Case("EBM-fit-nan", lambda f: _ebm_fit(np.full((4, 2), NAN, "float32")), ValueError, finite("x")),
+    Case("EBM-fit-out-of-range", lambda f: _ebm_fit(np.full((4, 2), 3.0, "float32")), ValueError,
+         _rx("`x` must have values in [-1.0, 1.0]. Received values in [3.0, 3.0]")),
+    Case("EBM-fit-wrong-shape", lambda f: _ebm_fit(np.zeros((4, 5), "float32")), ValueError,
+         _rx("`x` must have shape (batch, 2). Received: shape=(4, 5)")),
+    Case("langevin-step_size-zero", lambda f: _langevin(step_size=0.0), ValueError, positive_float("step_size", 0.0)),
+    Case("langevin-steps-zero", lambda f: _langevin(steps=0), ValueError, positive_int("steps", 0)),
+    Case("langevin-x0-nan", lambda f: _langevin(x0=np.full((3, 2), NAN, "float32")), ValueError, finite("x0")),
+    Case("langevin-energy-wrong-shape", lambda f: _langevin(energy=lambda x: x), ValueError,
+         _rx("`energy` must return one energy per row of `x0`, shape (3,) or (3, 1). Received: shape=(3, 2)")),
+    Case("langevin-bounds-reversed", lambda f: _langevin(bounds=(1.0, 0.0)), ValueError,
+         _rx("`bounds` must be None or a pair (lo, hi) of finite floats with lo < hi. Received: bounds=(1.0, 0.0)")),
 ]
 
 
@@ -973,6 +1021,10 @@ CLI_CASES = [
     CliCase("cli-train-rbm-visible", lambda f: ["train", "rbm", "--visible", "poisson"], _rx("argument --visible: invalid choice: 'poisson' (choose from 'bernoulli', 'gaussian')")),
     CliCase("cli-train-rbm-dataset", lambda f: ["train", "rbm", "--dataset", "cifar10", "--local-dir", f.empty_dir],
             _rx("argument --dataset: invalid choice: 'cifar10' (choose from 'mnist', 'fashion_mnist')")),
+    CliCase("cli-train-ebm-step-size-zero", lambda f: ["train", "ebm", "--step-size", "0"],
+            _rx("argument --step-size: must be a finite float > 0. Received: '0'")),
+    CliCase("cli-train-ebm-restart-fraction", lambda f: ["train", "ebm", "--dataset", "rings", "--restart-fraction", "2"],
+            _rx("Expected --restart-fraction in [0, 1]. Received --restart-fraction 2.0")),
     CliCase("cli-train-unknown-family", lambda f: ["train", "no_such_family"], _rx("invalid choice: 'no_such_family'")),
     CliCase("cli-no-command", lambda f: [], _rx("the following arguments are required: command")),
 ]

@@ -76,6 +76,19 @@ def _feature_network_case():
     return make(), make, _images(), None
 
 
+def _ebm_case():
+    from keras_genmodels.ebm import EnergyBasedModel
+
+    def make():
+        model = EnergyBasedModel((2,), hidden_units=(8,), buffer_size=32, steps=3, step_size=0.05,
+                                 noise_scale=0.01, grad_clip=None, seed=0)
+        model.compile(optimizer="adam")
+        return model
+
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 2)).astype("float32")
+    return make(), make, x[:8], x
+
+
 # "package>Class" -> function returning (instance, make_model, inputs, fit_data or None)
 CASES = {
     "keras_genmodels>Sampling": _sampling_case,
@@ -84,6 +97,7 @@ CASES = {
     "keras_genmodels>GaussianBernoulliRBM": lambda: _rbm("GaussianBernoulliRBM", learn_variance=True),
     "keras_genmodels>TemperedBernoulliRBM": lambda: _rbm("TemperedBernoulliRBM", n_chains=8, n_temperatures=3),
     "keras_genmodels>FeatureNetwork": _feature_network_case,
+    "keras_genmodels>EnergyBasedModel": _ebm_case,
 }
 
 

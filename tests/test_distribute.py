@@ -107,6 +107,18 @@ def test_tempered_rbm_two_replicas_match_one_device(mirrored):
     assert any("tempered_chains" in name for name in one["weights"])
 
 
+def test_ebm_two_replicas_match_one_device(mirrored):
+    """The energy-based model with deterministic chains: the replicas take disjoint buffer slots from one
+    permutation, write every replica's samples back, and sum their losses over the global batch (the last
+    batch of 13 splits 7 / 6), so weights, replay buffer and metrics are those of one device."""
+    one, two = mirrored["ebm_one"], mirrored["ebm_two"]
+    assert any("replay_buffer" in name for name in one["weights"])
+    for name in one["weights"]:
+        np.testing.assert_allclose(one["weights"][name], two["weights"][name], rtol=1e-5, atol=1e-6, err_msg=name)
+    for key in ("loss", "energy_data", "energy_model"):
+        np.testing.assert_allclose(one["history"][key], two["history"][key], rtol=1e-5, atol=1e-6)
+
+
 def test_gaussian_rbm_two_replicas_keep_global_data_statistics(mirrored):
     one, two = mirrored["gaussian_rbm_one"], mirrored["gaussian_rbm_two"]
     for name in ("data_mean", "data_second_moment", "data_count"):

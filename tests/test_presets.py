@@ -32,7 +32,7 @@ COMMITTED = sorted(presets.read_manifest(PACKAGE_PRESETS))
 # others, exact KL, are the headline itself).
 SUBSET_CHECKS = ("elbo", "log_likelihood", "kl_estimate", "test_accuracy")
 SMOKE_PRESETS = ["rbm_ising_l4_tc", "vae_ising_l4_tc", "vae_fashion_mnist_mlp", "rbm_fashion_mnist_500",
-                 "feature_network_fashion_mnist"]
+                 "feature_network_fashion_mnist", "ebm_gaussian_mixture"]
 
 
 def _script():

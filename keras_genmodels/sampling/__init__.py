@@ -1,8 +1,9 @@
 """Samplers shared by the model families, and the statistics of their chains.
 
 - `backend`: `compile_function` (a `keras.ops` loop as one compiled graph,
-  XLA by default) and `uniform` / `normal` / `bernoulli` draws (ThreeFry
-  under XLA) from a `keras.random.SeedGenerator`.
+  XLA by default), `uniform` / `normal` / `bernoulli` draws (ThreeFry
+  under XLA) from a `keras.random.SeedGenerator`, and
+  `energy_and_gradient` (E(x) and ∇_x Σ E, in float32).
 - `ais`: annealed importance sampling for any model (`anneal`, the
   `AISEstimate` of log Z with its error bar, `default_ais_schedule`,
   `check_schedule`).
@@ -14,6 +15,11 @@
   burn-in and thinning from the measured τ (`ChainInfo` reports them).
 - `metropolis`: `MetropolisHastings`, single-site-flip Metropolis-Hastings
   over binary vectors for any energy E(x), p(x) ∝ exp(-E(x) / T).
+- `langevin`: Langevin dynamics for any differentiable energy over real x,
+  p(x) ∝ exp(-E(x)): unadjusted (ULA, x <- x - ε ∇E + √(2ε) ξ, biased by
+  O(ε)) or Metropolis-adjusted (MALA, exact), with gradient clipping and a
+  box (`langevin`, the eager entry point; `langevin_steps`, the traced core
+  a `train_step` calls; `check_bounds`).
 
 The RBMs (`keras_genmodels.rbm`: AIS, parallel tempering) and the Ising
 samplers of `keras_genmodels.physics` (multi-spin Metropolis, Wolff, through
@@ -31,6 +37,7 @@ from keras_genmodels.sampling.autocorrelation import (
     integrated_autocorrelation_time,
     run_chains,
 )
+from keras_genmodels.sampling.langevin import check_bounds, langevin, langevin_steps
 from keras_genmodels.sampling.metropolis import MCMCSamples, MetropolisHastings
 
 __all__ = [
@@ -43,11 +50,14 @@ __all__ = [
     "anneal",
     "autocorrelation",
     "backend",
+    "check_bounds",
     "check_schedule",
     "check_schedule_options",
     "default_ais_schedule",
     "effective_sample_size",
     "integrated_autocorrelation_time",
+    "langevin",
+    "langevin_steps",
     "run_chains",
     "tempering",
 ]

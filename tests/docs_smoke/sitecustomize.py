@@ -20,6 +20,7 @@ What is capped, and to what (`PATCHES` below):
 | `rbm.contrastive` | `ContrastiveDivergence.compile` (the RBMs') | `jit_compile=False`: XLA takes ~7 s of CPU to compile the chunked training loop that then runs 3 steps |
 | `rbm.partition` | `log_partition_ais` | schedule to `default_ais_schedule(0.005)` (73 betas); 16 chains |
 | `rbm.eager` | `RBMEagerMethods.sample`, `.gibbs_states` (and so `gibbs`) | 10 Gibbs sweeps |
+| `ebm.model` | `EnergyBasedModel.sample`, `.sample_chain` | 20 Langevin steps; `sample`'s `n` to 256 |
 | `physics.data` | `generate` (and so `load`) | 64 configurations per temperature |
 | `datasets` | `load` | `limit` 256 examples |
 | `metrics.images` | `image_quality` | `n` to 500 images of each set, `kd_subsets` to 10 |
@@ -49,6 +50,7 @@ BATCHES = 2  # dataset batches of fit (per epoch) and elbo
 IW_SAMPLES, IW_ROWS = 8, 16
 AIS_SCALE, AIS_CHAINS = 0.005, 16
 GIBBS_STEPS = 10
+LANGEVIN_STEPS = 20  # steps of an energy-based model's sample and sample_chain
 ISING_PER_TEMPERATURE = 64
 DATASET_LIMIT = 256
 QUALITY_IMAGES, QUALITY_KD_SUBSETS = 500, 10
@@ -141,6 +143,12 @@ def _patch_rbm_eager(module):
     methods.gibbs_states = _capped(methods.gibbs_states, steps=_at_most(GIBBS_STEPS))
 
 
+def _patch_ebm_model(module):
+    model = module.EnergyBasedModel
+    model.sample = _capped(model.sample, n=_at_most(ROWS), steps=_at_most(LANGEVIN_STEPS))
+    model.sample_chain = _capped(model.sample_chain, steps=_at_most(LANGEVIN_STEPS))
+
+
 def _patch_physics_data(module):
     module.generate = _capped(module.generate, n_per_temperature=_at_most(ISING_PER_TEMPERATURE))
 
@@ -185,6 +193,7 @@ PATCHES = {
     "keras_genmodels.rbm.contrastive": _patch_rbm_contrastive,
     "keras_genmodels.rbm.partition": _patch_rbm_partition,
     "keras_genmodels.rbm.eager": _patch_rbm_eager,
+    "keras_genmodels.ebm.model": _patch_ebm_model,
     "keras_genmodels.physics.data": _patch_physics_data,
     "keras_genmodels.datasets": _patch_datasets,
     "keras_genmodels.metrics.images": _patch_metrics_images,

@@ -14,6 +14,7 @@
 `training_callbacks` puts them in the right order for the command line.
 """
 
+import contextlib
 import glob
 import json
 import math
@@ -349,3 +350,21 @@ def output_dir(out, strategy=None):
 
     index = distribute.worker_index(strategy)
     return out if index == 0 else os.path.join(out, f"worker-{index}")
+
+
+@contextlib.contextmanager
+def compute_policy(mixed_precision):
+    """Build models inside this block under the `mixed_bfloat16` policy if `mixed_precision`, else as is.
+
+    Layers take the global dtype policy when they are created: bfloat16
+    compute with float32 weights (`mixed_bfloat16`), which the CPUs with AMX
+    and the GPUs run much faster. The previous global policy is restored on
+    leaving, so that models built later (and in other tests) are unaffected.
+    """
+    previous = keras.mixed_precision.global_policy()
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

@@ -108,6 +108,7 @@ def training(args, strategy):
     """The EBM of the flags, compiled, on images in [−1, 1] (32 x 32) or on a 2-D toy set."""
     import keras
 
+    from keras_genmodels import training as shared_training
     from keras_genmodels.ebm import EnergyBasedModel
     from keras_genmodels.runner import TrainingPlan
 
@@ -126,18 +127,12 @@ def training(args, strategy):
         x = ebm_data.load_images(args.dataset, "train", args.limit, args.local_dir)
         x_test = ebm_data.load_images(args.dataset, "test", 2000, args.local_dir)
         data_range, shape = (-1.0, 1.0), (32, 32, 1)
-    previous = keras.mixed_precision.global_policy()
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        with strategy.scope():
-            model = EnergyBasedModel(
-                shape, data_range=data_range, buffer_size=s["buffer_size"], restart_fraction=args.restart_fraction,
-                steps=s["steps"], step_size=s["step_size"], noise_scale=s["noise_scale"], grad_clip=s["grad_clip"],
-                alpha=s["alpha"], data_noise=s["data_noise"], metropolis=args.metropolis, seed=args.seed,
-            )
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    with shared_training.compute_policy(args.mixed_precision), strategy.scope():
+        model = EnergyBasedModel(
+            shape, data_range=data_range, buffer_size=s["buffer_size"], restart_fraction=args.restart_fraction,
+            steps=s["steps"], step_size=s["step_size"], noise_scale=s["noise_scale"], grad_clip=s["grad_clip"],
+            alpha=s["alpha"], data_noise=s["data_noise"], metropolis=args.metropolis, seed=args.seed,
+        )
     with strategy.scope():
         model.compile(optimizer=keras.optimizers.Adam(s["learning_rate"]),
                       steps_per_execution=args.steps_per_execution)

@@ -114,6 +114,7 @@ def training(args, strategy):
     import keras
 
     from keras_genmodels import datasets, distribute
+    from keras_genmodels import training as shared_training
     from keras_genmodels.runner import TrainingPlan
     from keras_genmodels.vae import VAE
 
@@ -127,22 +128,16 @@ def training(args, strategy):
         raise ValueError(f"Expected --warmup-epochs to be an integer from 0 to --epochs - 1 ({epochs - 1}). "
                          f"Received --warmup-epochs {warmup!r}.")
     v.check_positive_int("--steps-per-execution", args.steps_per_execution)
-    previous_policy = keras.mixed_precision.global_policy()
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        with strategy.scope():
-            model = VAE(
-                architecture=args.architecture,
-                latent_dim=args.latent_dim,
-                hidden_units=_hidden_units_of(args.hidden_units),
-                likelihood=args.likelihood,
-                sigma2=args.sigma2,
-                beta=args.beta,
-                seed=args.seed,
-            )
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
+    with shared_training.compute_policy(args.mixed_precision), strategy.scope():
+        model = VAE(
+            architecture=args.architecture,
+            latent_dim=args.latent_dim,
+            hidden_units=_hidden_units_of(args.hidden_units),
+            likelihood=args.likelihood,
+            sigma2=args.sigma2,
+            beta=args.beta,
+            seed=args.seed,
+        )
     common = dict(batch_size=args.batch_size, binarize=binarize, seed=args.seed, local_dir=args.local_dir)
     train_ds = distribute.shard_by_data(datasets.load(args.dataset, "train", limit=args.limit, **common))
     # The test split, loaded once: validation data, and the latent-space pictures.

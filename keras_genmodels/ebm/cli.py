@@ -245,3 +245,18 @@ def sample(model, args):
                        title=f"{args.n} EBM samples ({steps} Langevin steps)", detail=detail)
     return Samples(values, image_shape=None, title=f"{args.n} EBM samples", detail=detail)
 
+
+
+def quality_samples(model, args):
+    """The samples `evaluate --quality` scores: chains from the replay buffer (`--langevin-steps`, else
+    the training's `steps`), as Du & Mordatch score them; chains of `sample_steps` from noise for 10,000
+    images would take hours on a CPU."""
+    from keras_genmodels.runner import Samples
+
+    steps = getattr(args, "langevin_steps", None) or model.steps
+    values = model.sample(args.n, seed=args.seed, steps=steps, start="buffer")
+    detail = f"replay buffer + {steps} Langevin steps each"
+    if ebm_data.is_image_model(model):
+        return Samples(ebm_data.to_unit_images(values), image_shape=(28, 28), title=f"{args.n} EBM samples",
+                       detail=detail)
+    return Samples(values, image_shape=None, title=f"{args.n} EBM samples", detail=detail)

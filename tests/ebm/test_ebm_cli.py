@@ -80,3 +80,19 @@ def test_export_signatures_match_the_model(toy_run, tmp_path):
     np.testing.assert_allclose(samples.numpy(), model.sample(5, seed=3, steps=4), atol=1e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match="`steps` must be a positive int"):
         loaded.signatures["sample"](n=tf.constant(2), steps=tf.constant(0), seed=tf.constant(1))
+
+
+def test_evaluate_quality_scores_buffer_chains_of_an_image_model(tmp_path, capsys):
+    from keras_genmodels.ebm import EnergyBasedModel
+    from keras_genmodels.saving import save_model
+
+    model = EnergyBasedModel((32, 32, 1), buffer_size=64, steps=2, seed=0)
+    path = save_model(model, tmp_path / "ebm.keras")
+    out = tmp_path / "metrics.json"
+    assert main(["evaluate", str(path), "--dataset", "fashion_mnist", "--limit", "200", "--quality",
+                 "--quality-samples", "100", "--json", str(out)]) == 0
+    metrics = json.loads(out.read_text())
+    assert metrics["n"] == 200 and np.isfinite(metrics["energy_data"])
+    quality = metrics["quality"]
+    assert quality["computed"] and quality["n_samples"] == 100 and quality["fd"] > 0
+    assert "replay buffer + 2 Langevin steps" in capsys.readouterr().out

@@ -314,13 +314,15 @@ class EnergyBasedModel(GenerativeModel):
         )
 
     def buffer_slots(self, n):
-        """`(slots, offset, n_global)`: the buffer rows of this replica's n chains.
+        """`(slots, offset, n_global, permutation)`: the buffer rows of this replica's n chains.
 
         The slots are rows `offset .. offset + n − 1` of one random
         permutation of the buffer, the same on every replica (its seed is
         not folded with the replica id); `offset` is the number of examples of
-        the replicas before this one, `n_global` the global batch size.
-        Batches larger than the buffer reuse slots (modulo its size).
+        the replicas before this one, `n_global` the global batch size,
+        `permutation` the shuffled buffer rows (`write_buffer` takes the
+        global batch's slots from it). Batches larger than the buffer would
+        reuse slots (modulo its size); `fit` refuses them.
         """
         permutation = ops.argsort(keras.random.uniform((self.buffer_size,), seed=self.slot_seed_generator))
         if distribute.num_replicas() == 1:

@@ -169,7 +169,8 @@ def _train_ebm(strategy, x):
         model.compile(keras.optimizers.SGD(0.05))
     history = model.fit(x, batch_size=16, epochs=2, shuffle=False, verbose=0)
     return {
-        "weights": {w.path: w.numpy().tolist() for w in model.weights},
+        # Keyed by position and name: the two models' paths differ by Keras's name suffixes.
+        "weights": {f"{i}/{w.name}": w.numpy().tolist() for i, w in enumerate(model.weights)},
         "history": {k: [float(a) for a in v] for k, v in history.history.items()},
     }
 

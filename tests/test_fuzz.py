@@ -229,6 +229,7 @@ FACTORY_ARGS = {
     "TemperedBernoulliRBM": dict(n_visible=6, n_hidden=3, n_chains=4, n_temperatures=3, seed=0),
     "ReplicaSeedGenerator": dict(seed=1),
     "FeatureNetwork": dict(filters=(2, 3), feature_dim=4, num_classes=3, dropout=0.1, image_shape=(8, 8, 1)),
+    "EnergyBasedModel": dict(data_shape=(2,), hidden_units=(4,), buffer_size=8, steps=2, seed=0),
 }
 
 
@@ -296,6 +297,8 @@ def _check_usable(model):
         assert model([z, z]).shape == (2, 3)
     elif isinstance(model, keras.random.SeedGenerator):
         assert keras.random.normal((2,), seed=model).shape == (2,)
+    elif hasattr(model, "energy_network"):  # an energy-based model
+        assert model(np.zeros((2,) + tuple(model.data_shape), "float32")).shape == (2,)
 
 
 def _build(class_key, config):

@@ -30,6 +30,16 @@ from keras_genmodels.sampling.langevin import langevin_steps
 
 ARCHITECTURES = ("auto", "conv", "mlp")
 MAX_BUFFER = 2**24
+MAX_BUFFER_VALUES = 2**28  # buffer_size x values per example: 1 GiB of float32
+MAX_UNITS = 2**16
+
+
+def _check_hidden_units(hidden_units):
+    if isinstance(hidden_units, (str, bytes, dict)) or not hasattr(hidden_units, "__iter__"):
+        raise ValueError(
+            f"`hidden_units` must be a sequence of positive ints. Received: hidden_units={hidden_units!r}"
+        )
+    return tuple(v.check_positive_int("hidden_units", u, max_value=MAX_UNITS) for u in hidden_units)
 
 
 def _check_range(data_range):
@@ -167,9 +177,14 @@ class EnergyBasedModel(GenerativeModel):
         super().__init__(**kwargs)
         self.data_shape = _check_data_shape(data_shape)
         self.architecture = v.check_choice("architecture", architecture, ARCHITECTURES)
-        self.hidden_units = tuple(v.check_positive_int("hidden_units", u) for u in hidden_units)
+        self.hidden_units = _check_hidden_units(hidden_units)
         self.data_range = _check_range(data_range)
         self.buffer_size = v.check_positive_int("buffer_size", buffer_size, max_value=MAX_BUFFER)
+        if self.buffer_size * int(np.prod(self.data_shape)) > MAX_BUFFER_VALUES:
+            raise ValueError(
+                f"`buffer_size` x the values of one example must be at most {MAX_BUFFER_VALUES} (1 GiB of float32). "
+                f"Received: buffer_size={buffer_size} for data_shape={self.data_shape}"
+            )
         self.restart_fraction = _check_fraction(restart_fraction)
         self.steps = v.check_positive_int("steps", steps)
         self.step_size = v.check_positive_float("step_size", step_size)
@@ -270,7 +285,10 @@ class EnergyBasedModel(GenerativeModel):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["energy_network"] = keras.saving.deserialize_keras_object(config["energy_network"])
+        network = config.get("energy_network")
+        if isinstance(network, dict):
+            network = keras.saving.deserialize_keras_object(network)
+        config["energy_network"] = network
         return cls(**config)
 
     # --------------------------------------------------------------- energy
@@ -556,7 +574,7 @@ def _check_fraction(value):
     ok = not isinstance(value, bool)
     try:
         ok = ok and 0.0 <= float(value) <= 1.0
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
         raise ValueError(f"`restart_fraction` must be a float in [0, 1]. Received: restart_fraction={value!r}")

@@ -355,7 +355,7 @@ class EnergyBasedModel(GenerativeModel):
         return ops.take(permutation, rows), offset, n_global, permutation
 
     def negative_phase(self, n, dtype="float32"):
-        """Langevin chains for n examples: `(x_model, acceptance_rate, slots)`; the buffer is updated.
+        """Langevin chains for n examples: `(x_model, acceptance_rate)`; the buffer is updated.
 
         Each chain starts from its buffer slot's sample or, with probability
         `restart_fraction`, from U(data_range); after `steps` Langevin steps
@@ -374,13 +374,13 @@ class EnergyBasedModel(GenerativeModel):
             self, x0, self.steps, seed_generator=self.seed_generator, **self.langevin_settings()
         )
         x_model = ops.stop_gradient(x_model)
-        self.write_buffer(x_model, offset, n_global, permutation)
+        self.write_buffer(x_model, slots, offset, n_global, permutation)
         return x_model, acceptance
 
-    def write_buffer(self, x_model, offset, n_global, permutation):
-        """Write this replica's (and, under a strategy, every replica's) final states into their slots."""
+    def write_buffer(self, x_model, slots, offset, n_global, permutation):
+        """Write the final states into their slots: this replica's `slots` on one device; under a strategy
+        every replica's rows, all-reduced, into the global batch's slots of `permutation`."""
         if distribute.num_replicas() == 1:
-            slots = ops.take(permutation, ops.mod(ops.arange(ops.shape(x_model)[0]), self.buffer_size))
             self.buffer.assign(ops.scatter_update(self.buffer, ops.expand_dims(slots, -1), x_model))
             return
         n = ops.shape(x_model)[0]

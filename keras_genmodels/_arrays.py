@@ -50,11 +50,15 @@ def data_options():
 def _index_chunks(x, chunk_rows, shuffle, seed):
     """`(rows, x)` pairs: int32 indices of `chunk_rows` rows (the last chunk smaller), all of x."""
     tf = _tensorflow()
-    n = int(x.shape[0])
+    arrays = x if isinstance(x, tuple) else (x,)
+    n = int(arrays[0].shape[0])
     n_full, left = divmod(n, chunk_rows)
-    if np.issubdtype(x.dtype, np.floating) and x.dtype != keras.config.floatx():
-        x = x.astype(keras.config.floatx())  # as Keras's array adapter does
-    data = tf.convert_to_tensor(x)
+    arrays = tuple(
+        a.astype(keras.config.floatx()) if np.issubdtype(a.dtype, np.floating) and a.dtype != keras.config.floatx()
+        else a  # as Keras's array adapter does
+        for a in arrays
+    )
+    data = tuple(tf.convert_to_tensor(a) for a in arrays) if isinstance(x, tuple) else tf.convert_to_tensor(arrays[0])
     iterations = tf.Variable(0, dtype=tf.int64, trainable=False)  # of this dataset, so far
 
     def chunks_of(_):
@@ -107,7 +111,8 @@ def batches(x, batch_size, shuffle=True, seed=0):
     `row_chunks` when `shuffle`, else in order; autotuning off.
 
     Args:
-        x: NumPy array (N, ...).
+        x: NumPy array (N, ...), or a tuple of them with N rows each (features
+            and targets: batches of tuples).
         batch_size: int, rows per batch.
         shuffle: bool, whether to reshuffle the rows each epoch. Defaults to
             `True`.
@@ -118,7 +123,8 @@ def batches(x, batch_size, shuffle=True, seed=0):
     """
     tf = _tensorflow()
     dataset = _index_chunks(x, batch_size, shuffle, seed).map(
-        lambda rows, data: tf.gather(data, rows), num_parallel_calls=2, deterministic=True
+        lambda rows, data: tf.nest.map_structure(lambda d: tf.gather(d, rows), data),
+        num_parallel_calls=2, deterministic=True,
     )
     return dataset.prefetch(2).with_options(data_options())
 
@@ -158,7 +164,8 @@ def seed_from_state(seed_generator):
 def own_pipeline_applies(model, x, y, fit_kwargs):
     """Whether `model.fit` should batch the NumPy `x` itself (`batches`).
 
-    Yes for NumPy features alone (no targets, `sample_weight`,
+    Yes for NumPy features alone (no targets, unless the model sets
+    `batches_targets = True` and they are a NumPy array too; no `sample_weight`,
     `class_weight` or `steps_per_epoch`), `shuffle` a bool, on the
     TensorFlow backend outside any `tf.distribute` strategy (where Keras's own
     sharding of array input is kept); otherwise Keras's pipeline is used
@@ -166,7 +173,9 @@ def own_pipeline_applies(model, x, y, fit_kwargs):
     """
     if keras.backend.backend() != "tensorflow":
         return False
-    if not isinstance(x, np.ndarray) or y is not None:
+    if not isinstance(x, np.ndarray):
+        return False
+    if y is not None and not (getattr(model, "batches_targets", False) and isinstance(y, np.ndarray)):
         return False
     if any(fit_kwargs.get(k) is not None for k in ("sample_weight", "class_weight", "steps_per_epoch")):
         return False
@@ -176,10 +185,12 @@ def own_pipeline_applies(model, x, y, fit_kwargs):
 
 
 def validation_batches(validation_data, batch_size):
-    """`validation_data` as `batches` (in order) when it is a NumPy array or a 1-tuple of one."""
+    """`validation_data` as `batches` (in order) when it is a NumPy array, a 1-tuple of one or a pair of them."""
     if isinstance(validation_data, tuple) and len(validation_data) == 1:
         validation_data = validation_data[0]
-    if isinstance(validation_data, np.ndarray):
+    pair = (isinstance(validation_data, tuple) and len(validation_data) == 2
+            and all(isinstance(a, np.ndarray) for a in validation_data))
+    if isinstance(validation_data, np.ndarray) or pair:
         batch_size = check_positive_int("validation_batch_size", batch_size)
         return batches(validation_data, batch_size, shuffle=False)
     return validation_data

@@ -57,11 +57,15 @@ class GenerativeModel(keras.Model):
     - `optimizer_variables()`: which variables each named optimizer updates.
 
     Class attributes:
+        batches_targets: whether `fit(x, y)` with NumPy `y` batches `(x, y)`
+            pairs in the model's own pipeline (a conditional model's labels);
+            otherwise such a call goes to Keras's pipeline. Defaults to `False`.
         seed_state_aliases: `{old key: new key}` for seed states that files
             written by earlier releases stored under other names.
     """
 
     seed_state_aliases = {}
+    batches_targets = False
 
     # ------------------------------------------------------------- sampling
     def sample(self, n, seed=None):
@@ -250,6 +254,11 @@ class GenerativeModel(keras.Model):
             batch_size = 32 if batch_size is None else batch_size
             if validation_split and validation_data is None:  # Keras: validation_data wins
                 x, validation_data = _arrays.split_for_validation(x, validation_split)
+                if y is not None:
+                    y, y_validation = _arrays.split_for_validation(y, validation_split)
+                    validation_data = (validation_data, y_validation)
+            if y is not None:  # a model with `batches_targets`: batches of (x, y)
+                x, y = (x, y), None
         callbacks = self.fit_callbacks(x, validation_data, list(callbacks or []))
         if verbose in (1, "auto") and not any(isinstance(c, keras.callbacks.ProgbarLogger) for c in callbacks):
             from keras_genmodels.training import StepProgbar

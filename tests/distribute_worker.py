@@ -175,6 +175,32 @@ def _train_ebm(strategy, x):
     }
 
 
+def _train_gan(strategy, x):
+    """A WGAN-GP whose generator ignores z (a frozen zero kernel, a trainable bias) and whose critic is
+    linear (its gradient, hence the penalty, does not depend on x̂): nothing random is left, so two replicas
+    must give one device's run; the losses are summed over the global batch (the last batch splits 7 / 6)."""
+    import keras
+
+    from keras_genmodels.gan import WGANGP
+
+    with strategy.scope():
+        z = keras.Input((3,))
+        g = keras.layers.Dense(4, kernel_initializer="zeros", bias_initializer="ones", name="g_dense")
+        g.build((None, 3))
+        g.kernel.trainable = False
+        out = keras.layers.Reshape((2, 2, 1))(keras.layers.Activation("tanh")(g(z)))
+        generator = keras.Model(z, out)
+        x_in = keras.Input((2, 2, 1))
+        critic = keras.Model(x_in, keras.layers.Dense(1, kernel_initializer="ones")(keras.layers.Flatten()(x_in)))
+        model = WGANGP(generator, critic, data_shape=(2, 2, 1), latent_dim=3, d_steps=2, gp_weight=1.0, seed=0)
+        model.compile(optimizer={"generator": keras.optimizers.SGD(0.05), "discriminator": keras.optimizers.SGD(0.05)})
+    history = model.fit(x, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    return {
+        "weights": {f"{i}/{w.name}": w.numpy().tolist() for i, w in enumerate(model.weights)},
+        "history": {k: [float(a) for a in v] for k, v in history.history.items()},
+    }
+
+
 def mirrored(out_path):
     from keras_genmodels import distribute
 
@@ -200,6 +226,9 @@ def mirrored(out_path):
     result["gaussian_rbm_one"] = _train_gaussian_rbm(one, real)
     result["gaussian_rbm_two"] = _train_gaussian_rbm(two, real)
     points = np.random.default_rng(4).uniform(-1, 1, size=(61, 2)).astype("float32")
+    gan_data = np.tanh(np.random.default_rng(5).normal(size=(61, 2, 2, 1))).astype("float32")
+    result["gan_one"] = _train_gan(one, gan_data)
+    result["gan_two"] = _train_gan(two, gan_data)
     result["ebm_one"] = _train_ebm(one, points)
     result["ebm_two"] = _train_ebm(two, points)
     result["noise_one"] = _sampling_noise(one)

@@ -162,8 +162,12 @@ def test_validation_batches_keep_the_batch_size_and_check_it():
     dataset = _arrays.validation_batches((x,), 4)
     assert [b.shape[0] for b in dataset] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate([b.numpy() for b in dataset]), x)  # in order
-    pair = (x, x)
-    assert _arrays.validation_batches(pair, 4) is pair  # targets: left to Keras
+    labels = np.arange(10)
+    pairs = list(_arrays.validation_batches((x, labels), 4))  # a conditional model's (x, y): batched together
+    assert [b[1].numpy().tolist() for b in pairs] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in pairs]), x)
+    triple = (x, x, x)
+    assert _arrays.validation_batches(triple, 4) is triple  # sample weights: left to Keras
     with pytest.raises(ValueError, match="`validation_batch_size` must be a positive int. Received: "
                                          "validation_batch_size=-3"):
         _vae().fit(x, batch_size=4, validation_data=x, validation_batch_size=-3, verbose=0)

@@ -89,6 +89,41 @@ def _ebm_case():
     return make(), make, x[:8], x
 
 
+def _gan_case(cls, **kwargs):
+    from keras_genmodels.gan import networks
+
+    def make():
+        model = cls(networks.lattice_generator(8, 4, filters=4, seed=0), networks.lattice_critic(8, filters=4, seed=0),
+                    data_shape=(8, 8, 1), latent_dim=4, spins=True, seed=0, **kwargs)
+        model.compile()
+        return model
+
+    z = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    x = np.sign(np.random.default_rng(1).normal(size=(32, 8, 8, 1))).astype("float32")
+    return make(), make, z, x
+
+
+def _layer_case(layer_fn, shape):
+    def make():
+        x_in = keras.Input(shape)
+        return keras.Model(x_in, layer_fn()(x_in))
+
+    x = np.random.default_rng(0).normal(size=(2,) + shape).astype("float32")
+    return layer_fn(), make, x, None
+
+
+def _circular_pad():
+    from keras_genmodels.gan.networks import CircularPad2D
+
+    return _layer_case(lambda: CircularPad2D(2), (6, 6, 1))
+
+
+def _neighbour_products():
+    from keras_genmodels.gan.networks import NeighbourProducts
+
+    return _layer_case(NeighbourProducts, (4, 4, 1))
+
+
 # "package>Class" -> function returning (instance, make_model, inputs, fit_data or None)
 CASES = {
     "keras_genmodels>Sampling": _sampling_case,
@@ -98,7 +133,17 @@ CASES = {
     "keras_genmodels>TemperedBernoulliRBM": lambda: _rbm("TemperedBernoulliRBM", n_chains=8, n_temperatures=3),
     "keras_genmodels>FeatureNetwork": _feature_network_case,
     "keras_genmodels>EnergyBasedModel": _ebm_case,
+    "keras_genmodels>WGANGP": lambda: _gan_case(_gan_class("WGANGP"), d_steps=2),
+    "keras_genmodels>DCGAN": lambda: _gan_case(_gan_class("DCGAN"), label_smoothing=0.1),
+    "keras_genmodels>CircularPad2D": _circular_pad,
+    "keras_genmodels>NeighbourProducts": _neighbour_products,
 }
+
+
+def _gan_class(name):
+    from keras_genmodels import gan
+
+    return getattr(gan, name)
 
 
 def _registered():

@@ -119,6 +119,18 @@ def test_ebm_two_replicas_match_one_device(mirrored):
         np.testing.assert_allclose(one["history"][key], two["history"][key], rtol=1e-5, atol=1e-6)
 
 
+def test_gan_two_replicas_match_one_device(mirrored):
+    """WGAN-GP with nothing random (see distribute_worker._train_gan): two critic updates and one generator
+    update per step, each loss summed over the global batch, give one device's weights and metrics."""
+    one, two = mirrored["gan_one"], mirrored["gan_two"]
+    assert one["weights"].keys() == two["weights"].keys()
+    for name in one["weights"]:
+        np.testing.assert_allclose(one["weights"][name], two["weights"][name], rtol=1e-5, atol=1e-6, err_msg=name)
+    for key in ("d_loss", "g_loss", "wasserstein", "gradient_penalty"):
+        np.testing.assert_allclose(one["history"][key], two["history"][key], rtol=1e-5, atol=1e-6, err_msg=key)
+    assert one["history"]["gradient_penalty"][0] > 0
+
+
 def test_gaussian_rbm_two_replicas_keep_global_data_statistics(mirrored):
     one, two = mirrored["gaussian_rbm_one"], mirrored["gaussian_rbm_two"]
     for name in ("data_mean", "data_second_moment", "data_count"):

@@ -230,6 +230,10 @@ FACTORY_ARGS = {
     "ReplicaSeedGenerator": dict(seed=1),
     "FeatureNetwork": dict(filters=(2, 3), feature_dim=4, num_classes=3, dropout=0.1, image_shape=(8, 8, 1)),
     "EnergyBasedModel": dict(data_shape=(2,), hidden_units=(4,), buffer_size=8, steps=2, seed=0),
+    "WGANGP": dict(data_shape=(8, 8, 1), latent_dim=4, spins=True, seed=0),
+    "DCGAN": dict(data_shape=(8, 8, 1), latent_dim=4, spins=True, seed=0),
+    "CircularPad2D": dict(pad=1),
+    "NeighbourProducts": dict(),
 }
 
 

@@ -118,6 +118,12 @@ def _circular_pad():
     return _layer_case(lambda: CircularPad2D(2), (6, 6, 1))
 
 
+def _squared_magnetization():
+    from keras_genmodels.gan.networks import SquaredMagnetization
+
+    return _layer_case(SquaredMagnetization, (4, 4, 1))
+
+
 def _neighbour_products():
     from keras_genmodels.gan.networks import NeighbourProducts
 
@@ -137,6 +143,7 @@ CASES = {
     "keras_genmodels>DCGAN": lambda: _gan_case(_gan_class("DCGAN"), label_smoothing=0.1),
     "keras_genmodels>CircularPad2D": _circular_pad,
     "keras_genmodels>NeighbourProducts": _neighbour_products,
+    "keras_genmodels>SquaredMagnetization": _squared_magnetization,
 }
 
 

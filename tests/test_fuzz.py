@@ -234,6 +234,7 @@ FACTORY_ARGS = {
     "DCGAN": dict(data_shape=(8, 8, 1), latent_dim=4, spins=True, seed=0),
     "CircularPad2D": dict(pad=1),
     "NeighbourProducts": dict(),
+    "SquaredMagnetization": dict(),
 }
 
 

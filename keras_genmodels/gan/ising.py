@@ -98,9 +98,11 @@ MODE_BALANCE_TOLERANCE = 0.05
 # seed on 2 cores (not converged); `train_ising_gan`'s defaults are those of L = 16.
 RECIPES = {
     16: {"n_per_temperature": 2000, "epochs": 3, "batch_size": 64, "latent_dim": 64, "filters": 16,
-         "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0},
+         "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0,
+         "magnetization_feature": True},
     32: {"n_per_temperature": 4000, "epochs": 4, "batch_size": 32, "latent_dim": 64, "filters": 16,
-         "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0},
+         "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0,
+         "magnetization_feature": True},
 }
 FIGURES = ("positive_magnetization_fraction", "energy_w1", "magnetization_w1", "abs_magnetization_w1")
 OBSERVABLES = ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
@@ -162,6 +164,7 @@ def train_ising_gan(
     learning_rate=RECIPES[16]["learning_rate"],
     d_steps=RECIPES[16]["d_steps"],
     final_learning_rate=RECIPES[16]["final_learning_rate"],
+    magnetization_feature=RECIPES[16]["magnetization_feature"],
     cache_dir=None,
     callbacks=None,
     **model_kwargs,
@@ -198,6 +201,8 @@ def train_ising_gan(
             `epochs` epochs (each optimizer over its own updates), or `None`
             for a constant rate. Defaults to `2.5e-5`.
         d_steps: critic updates per generator update. Defaults to `3`.
+        magnetization_feature: whether the critic's read-out sees N m²
+            (`networks.lattice_critic`). Defaults to `True`.
         cache_dir: the Monte Carlo cache folder, or `None` for the default.
         callbacks: more Keras callbacks, or `None`.
         **model_kwargs: more `WGANGP` arguments (`gp_weight`, ...).
@@ -235,7 +240,8 @@ def train_ising_gan(
     # The networks first: a bad L or width fails before the Monte Carlo runs.
     model = WGANGP(
         networks.lattice_generator(L, latent_dim, condition_dim, filters=filters, seed=seed),
-        networks.lattice_critic(L, condition_dim, filters=filters, seed=seed),
+        networks.lattice_critic(L, condition_dim, filters=filters, seed=seed,
+                                magnetization_feature=magnetization_feature),
         data_shape=(L, L, 1),
         latent_dim=latent_dim,
         d_steps=d_steps,

@@ -264,8 +264,14 @@ class GAN(GenerativeModel):
 
     # ------------------------------------------------------------------ data
     def check_data(self, x, name="x"):
-        """`x` checked eagerly: shape `(batch,) + data_shape`, finite, in [−1, 1]; a NumPy array."""
-        return v.check_array(name, x, feature_shape=self.data_shape, min_value=-1.0, max_value=1.0)
+        """`x` checked eagerly: shape `(batch,) + data_shape`, finite, in [−1, 1] (spins: each −1 or +1); a NumPy array."""
+        x = v.check_array(name, x, feature_shape=self.data_shape, min_value=-1.0, max_value=1.0)
+        if self.spins and x.size and not np.all(np.abs(x) == 1.0):
+            values = np.unique(x)
+            shown = ", ".join(f"{a:g}" for a in values[:5]) + (", ..." if len(values) > 5 else "")
+            raise ValueError(f"`{name}` must be spin configurations, every value −1 or +1 (`spins=True`). "
+                             f"Received values {{{shown}}}")
+        return x
 
     def check_training_data(self, x, name="x"):
         return self.check_data(x, name)

@@ -73,12 +73,18 @@ def _with_condition_channel(x, condition, shape, seed, i, name="condition_map"):
     return layers.Concatenate(name=f"{name}_concat")([x, c])
 
 
+def _widths(width, *filters):
+    """The channel counts `filters` scaled by `width` (a positive float), each at least 1."""
+    width = v.check_positive_float("width", width)
+    return [max(1, int(round(f * width))) for f in filters]
+
+
 def _model(inputs, outputs, name):
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=name)
 
 
 # ----------------------------------------------------------- keras-io WGAN-GP
-def wgan_gp_generator(latent_dim=128, condition_dim=None, seed=None, name="generator"):
+def wgan_gp_generator(latent_dim=128, condition_dim=None, seed=None, name="generator", width=1.0):
     """keras-io's WGAN-GP generator: z (128) -> 28 x 28 x 1 in [−1, 1].
 
     Dense 4·4·256 (no bias), BN, LeakyReLU(0.2); three blocks of
@@ -91,15 +97,18 @@ def wgan_gp_generator(latent_dim=128, condition_dim=None, seed=None, name="gener
             unconditional generator. Defaults to `None`.
         seed: int or `None`, the seed of the initial weights. Defaults to `None`.
         name: the model's name. Defaults to `"generator"`.
+        width: a factor on every hidden layer's channels (256, 128, 64);
+            `1.0` is keras-io's network. Defaults to `1.0`.
     """
     seed = v.check_seed("seed", seed)
+    w0, w1, w2 = _widths(width, 256, 128, 64)
     condition = _condition_input(condition_dim)
     z, h = _generator_input(latent_dim, condition)
-    h = layers.Dense(4 * 4 * 256, use_bias=False, kernel_initializer=_init(seed, 0), name="project")(h)
+    h = layers.Dense(4 * 4 * w0, use_bias=False, kernel_initializer=_init(seed, 0), name="project")(h)
     h = layers.BatchNormalization(name="project_bn")(h)
     h = layers.LeakyReLU(0.2, name="project_act")(h)
-    h = layers.Reshape((4, 4, 256), name="reshape")(h)
-    for i, (filters, activation) in enumerate(((128, None), (64, None), (1, "tanh"))):
+    h = layers.Reshape((4, 4, w0), name="reshape")(h)
+    for i, (filters, activation) in enumerate(((w1, None), (w2, None), (1, "tanh"))):
         h = layers.UpSampling2D(2, name=f"up_{i}")(h)
         h = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=_init(seed, 1 + i),
                           name=f"conv_{i}")(h)
@@ -110,7 +119,7 @@ def wgan_gp_generator(latent_dim=128, condition_dim=None, seed=None, name="gener
     return _model([z] + ([condition] if condition is not None else []), out, name)
 
 
-def wgan_gp_critic(input_shape=(28, 28, 1), condition_dim=None, seed=None, name="discriminator"):
+def wgan_gp_critic(input_shape=(28, 28, 1), condition_dim=None, seed=None, name="discriminator", width=1.0):
     """keras-io's WGAN-GP critic: 28 x 28 x 1 -> one score.
 
     Zero-padded to 32 x 32; four Conv2D 5 x 5 stride 2 with 64, 128, 256,
@@ -124,14 +133,17 @@ def wgan_gp_critic(input_shape=(28, 28, 1), condition_dim=None, seed=None, name=
         condition_dim: the size of c, or `None`. Defaults to `None`.
         seed: int or `None`. Defaults to `None`.
         name: the model's name. Defaults to `"discriminator"`.
+        width: a factor on every layer's channels (64, 128, 256, 512);
+            `1.0` is keras-io's network. Defaults to `1.0`.
     """
     input_shape = _check_shape("input_shape", input_shape)
     seed = v.check_seed("seed", seed)
+    widths = _widths(width, 64, 128, 256, 512)
     condition = _condition_input(condition_dim)
     x_in = keras.Input(input_shape, name="x")
     h = _with_condition_channel(x_in, condition, input_shape, seed, 10)
     h = layers.ZeroPadding2D(2, name="pad")(h)
-    for i, (filters, dropout) in enumerate(((64, 0), (128, 0.3), (256, 0.3), (512, 0))):
+    for i, (filters, dropout) in enumerate(zip(widths, (0, 0.3, 0.3, 0))):
         h = layers.Conv2D(filters, 5, strides=2, padding="same", kernel_initializer=_init(seed, i),
                           name=f"conv_{i}")(h)
         h = layers.LeakyReLU(0.2, name=f"act_{i}")(h)
@@ -144,21 +156,29 @@ def wgan_gp_critic(input_shape=(28, 28, 1), condition_dim=None, seed=None, name=
 
 
 # ---------------------------------------------------------------------- DCGAN
-def dcgan_generator(latent_dim=100, condition_dim=None, seed=None, name="generator"):
+def dcgan_generator(latent_dim=100, condition_dim=None, seed=None, name="generator", width=1.0):
     """A DCGAN generator for 28 x 28 x 1: z -> Dense 7·7·256, BN, ReLU -> two 5 x 5
     stride-2 transposed convolutions (128 with BN and ReLU, then 1 with tanh).
 
     Weights N(0, 0.02) as in Radford et al. 2015; `latent_dim` defaults to
     their 100.
+
+    Args:
+        latent_dim: the size of z. Defaults to `100`.
+        condition_dim: the size of c, or `None`. Defaults to `None`.
+        seed: int or `None`. Defaults to `None`.
+        name: the model's name. Defaults to `"generator"`.
+        width: a factor on the hidden channels (256, 128). Defaults to `1.0`.
     """
     seed = v.check_seed("seed", seed)
+    w0, w1 = _widths(width, 256, 128)
     condition = _condition_input(condition_dim)
     z, h = _generator_input(latent_dim, condition)
-    h = layers.Dense(7 * 7 * 256, use_bias=False, kernel_initializer=_init(seed, 0, 0.02), name="project")(h)
+    h = layers.Dense(7 * 7 * w0, use_bias=False, kernel_initializer=_init(seed, 0, 0.02), name="project")(h)
     h = layers.BatchNormalization(name="project_bn")(h)
     h = layers.ReLU(name="project_act")(h)
-    h = layers.Reshape((7, 7, 256), name="reshape")(h)
-    h = layers.Conv2DTranspose(128, 5, strides=2, padding="same", use_bias=False,
+    h = layers.Reshape((7, 7, w0), name="reshape")(h)
+    h = layers.Conv2DTranspose(w1, 5, strides=2, padding="same", use_bias=False,
                                kernel_initializer=_init(seed, 1, 0.02), name="deconv_0")(h)  # 14 x 14
     h = layers.BatchNormalization(name="bn_0")(h)
     h = layers.ReLU(name="act_0")(h)
@@ -168,17 +188,26 @@ def dcgan_generator(latent_dim=100, condition_dim=None, seed=None, name="generat
     return _model([z] + ([condition] if condition is not None else []), out, name)
 
 
-def dcgan_discriminator(input_shape=(28, 28, 1), condition_dim=None, seed=None, name="discriminator"):
+def dcgan_discriminator(input_shape=(28, 28, 1), condition_dim=None, seed=None, name="discriminator", width=1.0):
     """A DCGAN discriminator: 5 x 5 stride-2 convolutions with 64 (no BN) and 128 (BN)
-    filters, LeakyReLU(0.2), Flatten, Dense 1 (a logit). Weights N(0, 0.02)."""
+    filters, LeakyReLU(0.2), Flatten, Dense 1 (a logit). Weights N(0, 0.02).
+
+    Args:
+        input_shape: `(height, width, channels)`. Defaults to `(28, 28, 1)`.
+        condition_dim: the size of c, or `None`. Defaults to `None`.
+        seed: int or `None`. Defaults to `None`.
+        name: the model's name. Defaults to `"discriminator"`.
+        width: a factor on the channels (64, 128). Defaults to `1.0`.
+    """
     input_shape = _check_shape("input_shape", input_shape)
     seed = v.check_seed("seed", seed)
+    w0, w1 = _widths(width, 64, 128)
     condition = _condition_input(condition_dim)
     x_in = keras.Input(input_shape, name="x")
     h = _with_condition_channel(x_in, condition, input_shape, seed, 10)
-    h = layers.Conv2D(64, 5, strides=2, padding="same", kernel_initializer=_init(seed, 0, 0.02), name="conv_0")(h)
+    h = layers.Conv2D(w0, 5, strides=2, padding="same", kernel_initializer=_init(seed, 0, 0.02), name="conv_0")(h)
     h = layers.LeakyReLU(0.2, name="act_0")(h)
-    h = layers.Conv2D(128, 5, strides=2, padding="same", use_bias=False, kernel_initializer=_init(seed, 1, 0.02),
+    h = layers.Conv2D(w1, 5, strides=2, padding="same", use_bias=False, kernel_initializer=_init(seed, 1, 0.02),
                       name="conv_1")(h)
     h = layers.BatchNormalization(name="bn_1")(h)
     h = layers.LeakyReLU(0.2, name="act_1")(h)
@@ -271,14 +300,26 @@ def lattice_generator(L=16, latent_dim=64, condition_dim=None, filters=64, seed=
     return _model([z] + ([condition] if condition is not None else []), out, name)
 
 
-def lattice_critic(L=16, condition_dim=None, filters=64, seed=None, name="discriminator"):
+def lattice_critic(L=16, condition_dim=None, filters=64, seed=None, name="discriminator", magnetization_feature=True):
     """A critic of L x L spin configurations, periodic: periodic 3 x 3 convolutions
     (filters, then 2·filters and 4·filters at stride 2) with LeakyReLU(0.2), a global
     average over the sites (translation invariant, as the Ising energy), Dense 1.
 
     The first layer also sees the products of nearest neighbours s_i s_{i+x},
     s_i s_{i+y} as two extra channels (periodic), whose mean is −e/2: the
-    energy is then one linear read-out away.
+    energy is then one linear read-out away. With `magnetization_feature`
+    the read-out also sees N m² (`SquaredMagnetization`), the global,
+    spin-flip invariant statistic that an average of local patches cannot
+    form: without it the critic of a 32 x 32 lattice cannot tell the law of
+    |m|, and its generator overshoots <|m|>.
+
+    Args:
+        L: the lattice size, a multiple of 4. Defaults to `16`.
+        condition_dim: the size of c (1 for a temperature), or `None`. Defaults to `None`.
+        filters: channels of the first convolution. Defaults to `64`.
+        seed: int or `None`. Defaults to `None`.
+        name: the model's name. Defaults to `"discriminator"`.
+        magnetization_feature: whether the read-out sees N m². Defaults to `True`.
     """
     L = _check_lattice(L)
     filters = v.check_positive_int("filters", filters)
@@ -295,8 +336,32 @@ def lattice_critic(L=16, condition_dim=None, filters=64, seed=None, name="discri
                           name=f"conv_{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"act_{i + 1}")(h)
     h = layers.GlobalAveragePooling2D(name="average")(h)
+    if v.check_bool("magnetization_feature", magnetization_feature):
+        h = layers.Concatenate(name="with_magnetization")([h, SquaredMagnetization(name="squared_magnetization")(x_in)])
     out = layers.Dense(1, kernel_initializer=_init(seed, 5), dtype="float32", name="score")(h)
     return _model([x_in] + ([condition] if condition is not None else []), out, name)
+
+
+@keras.saving.register_keras_serializable(package="keras_genmodels")
+class SquaredMagnetization(layers.Layer):
+    """(batch, L, L, 1) spins -> (batch, 1): N m² with m = Σ_i s_i / N, N = L².
+
+    Invariant under s → −s; its Monte Carlo mean N <m²> = T χ + N <|m|>² is
+    of order 1 well above T_c and of order N below. Computed in float32.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
+
+    def call(self, x):
+        x = ops.cast(x, "float32")
+        n = ops.cast(ops.prod(ops.shape(x)[1:]), "float32")
+        m = ops.mean(x, axis=(1, 2, 3))
+        return ops.expand_dims(n * m * m, -1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1)
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")

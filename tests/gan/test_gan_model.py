@@ -293,6 +293,41 @@ def test_neighbour_products_give_the_ising_energy():
     np.testing.assert_allclose(-bonds.sum(axis=(1, 2, 3)), lattice.energy(s[..., 0].astype(np.int8)), rtol=1e-6)
 
 
+def test_squared_magnetization_is_n_m_squared_and_flip_invariant():
+    s = _spins(5)
+    out = ops.convert_to_numpy(networks.SquaredMagnetization()(s))
+    np.testing.assert_allclose(out[:, 0], 64 * s.mean(axis=(1, 2, 3)) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(networks.SquaredMagnetization()(-s)), out, rtol=1e-6)
+
+
+def test_lattice_critic_reads_the_magnetization_only_when_asked():
+    with_m = networks.lattice_critic(8, filters=4, seed=0)
+    without = networks.lattice_critic(8, filters=4, seed=0, magnetization_feature=False)
+    assert "squared_magnetization" in [layer.name for layer in with_m.layers]
+    assert "squared_magnetization" not in [layer.name for layer in without.layers]
+    assert with_m.count_params() == without.count_params() + 1  # one more read-out weight
+    # The read-out weight of N m² moves the score of an all-up lattice by N times it, not of a zero-m one.
+    up, flat = np.ones((1, 8, 8, 1), "float32"), np.tile([[1.0, -1.0], [-1.0, 1.0]], (4, 4))[None, ..., None]
+    before = [ops.convert_to_numpy(with_m(x))[0, 0] for x in (up, flat)]
+    kernel = with_m.get_layer("score").kernel
+    k = ops.convert_to_numpy(kernel)
+    k[-1] += 0.5
+    kernel.assign(k)
+    after = [ops.convert_to_numpy(with_m(x))[0, 0] for x in (up, flat)]
+    np.testing.assert_allclose(after[0] - before[0], 0.5 * 64, rtol=1e-5)
+    np.testing.assert_allclose(after[1] - before[1], 0.0, atol=1e-5)
+
+
+def test_width_scales_the_image_networks_channels():
+    assert networks.wgan_gp_generator().count_params() == 910_660  # keras-io's generator at width 1
+    assert networks.wgan_gp_critic().count_params() == 4_305_409  # keras-io's critic
+    half = networks.wgan_gp_critic(width=0.5)
+    assert [layer.filters for layer in half.layers if isinstance(layer, keras.layers.Conv2D)] == [32, 64, 128, 256]
+    g = networks.dcgan_generator(width=0.25)
+    assert g.get_layer("reshape").output.shape[-1] == 64 and g.get_layer("deconv_0").filters == 32
+    assert networks.dcgan_discriminator(width=2.0).get_layer("conv_1").filters == 256
+
+
 # ---------------------------------------------------------------- bad input
 def _fit(model, x, y=None):
     return lambda: model.fit(x, y, batch_size=8, epochs=1, verbose=0)
@@ -338,6 +373,11 @@ BAD_INPUT = [
     ("optimizer-names", lambda: _tiny().compile(optimizer={"generator": "adam", "critic": "adam"}),
      r"one optimizer for each network, \['generator', 'discriminator'\]"),
     ("lattice-not-multiple-of-4", lambda: networks.lattice_generator(10), "multiple of 4"),
+    ("spins-not-plus-minus-one", lambda: _fit(_tiny(), (_spins(8) > 0).astype("float32"))(),
+     r"every value −1 or \+1 \(`spins=True`\). Received values \{0, 1\}"),
+    ("width-zero", lambda: networks.wgan_gp_critic(width=0), r"`width` must be a finite float > 0"),
+    ("magnetization-feature-not-bool", lambda: networks.lattice_critic(8, magnetization_feature="yes"),
+     "magnetization_feature"),
 ]
 
 

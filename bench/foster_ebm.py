@@ -63,7 +63,7 @@ import tensorflow as tf
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from foster_ebm_recipe import preprocess, recipe_dataset, recipe_model
 
-from keras_genmodels import datasets
+from keras_genmodels import datasets, training
 from keras_genmodels.ebm import EnergyBasedModel
 from keras_genmodels.ebm import data as ebm_data
 from keras_genmodels.metrics.images import image_quality
@@ -73,25 +73,6 @@ RESULTS = os.path.join(HERE, "results")
 BATCH = 128
 LEARNING_RATE = 1e-4
 LANGEVIN_STEPS = 60
-
-
-class StepClock(keras.callbacks.Callback):
-    """The time of each batch end (after the step's results are read back); stops `fit` past a budget.
-
-    `start` is set by the caller just before `fit`, so that the budget counts
-    `fit`'s set-up and our tracing too.
-    """
-
-    def __init__(self, start, budget=None):
-        super().__init__()
-        self.start, self.budget, self.times, self.last_logs = start, budget, [], {}
-
-    def on_train_batch_end(self, batch, logs=None):
-        # Reading a metric waits for the step (a no-op when it ran eagerly).
-        self.last_logs = {k: float(v) for k, v in (logs or {}).items()}
-        self.times.append(time.perf_counter())
-        if self.budget is not None and self.times[-1] - self.start >= self.budget:
-            self.model.stop_training = True
 
 
 def whole_batches(n):
@@ -125,7 +106,7 @@ def train_foster(x, seed, budget=None, epochs=1000):
     """Foster's model trained on `x` for `epochs`, or until `budget` seconds; `(model, clock)`."""
     keras.utils.set_random_seed(seed)
     model = recipe_model(seed=seed, learning_rate=LEARNING_RATE)
-    clock = StepClock(time.perf_counter(), budget)
+    clock = training.TrainingClock(time.perf_counter(), budget)
     # His `fit(..., shuffle=True)` is ignored for a dataset; False only silences Keras's warning.
     model.fit(recipe_dataset(x, BATCH), epochs=epochs, verbose=0, callbacks=[clock], shuffle=False)
     return model, clock
@@ -136,7 +117,7 @@ def train_ours(x, seed, budget=None, epochs=1000, mixed_bf16=False):
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
     model = make_ours(seed, mixed_bf16)
-    clock = StepClock(start, budget)
+    clock = training.TrainingClock(start, budget)
     model.fit(x, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[clock])
     return model, clock
 

@@ -83,6 +83,7 @@ from keras_genmodels.gan import WGANGP
 from keras_genmodels.gan import data as gan_data
 from keras_genmodels.gan.networks import wgan_gp_critic, wgan_gp_generator
 from keras_genmodels.metrics.images import image_quality
+from keras_genmodels import training
 from keras_genmodels.training import compute_policy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -286,46 +287,10 @@ def describe(config, spe):
 
 
 # ------------------------------------------------------------------ training
-class StepClock(keras.callbacks.Callback):
-    """The time and step count of each batch end (after its results are read back); stops `fit` past a budget.
-
-    `start` is set by the caller before the model is built, so that the
-    budget counts construction, `fit`'s set-up, tracing and compilation.
-    The process's CPU time (all its threads) is kept beside the wall clock:
-    on a shared machine it is less disturbed by the other jobs.
-    With `steps_per_execution` s, a batch end comes every s steps: `steps`
-    holds the steps done at each end.
-    """
-
-    def __init__(self, start, budget=None, steps_per_execution=1):
-        super().__init__()
-        self.start, self.budget, self.spe = start, budget, steps_per_execution
-        self.times, self.cpu_times, self.steps, self.last_logs = [], [], [], {}
-        self._epoch_offset = self._epoch_steps = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_offset += self._epoch_steps
-        self._epoch_steps = 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        # Reading a metric waits for the step.
-        self.last_logs = {k: float(v) for k, v in (logs or {}).items()}
-        self.times.append(time.perf_counter())
-        self.cpu_times.append(time.process_time())
-        self._epoch_steps = batch + 1
-        self.steps.append(self._epoch_offset + batch + 1)
-        if self.budget is not None and self.times[-1] - self.start >= self.budget:
-            self.model.stop_training = True
-
-    @property
-    def total_steps(self):
-        return self.steps[-1] if self.steps else 0
-
-
 def train_recipe(x, seed, budget=None, epochs=1000, batch_size=BATCH):
     """keras-io's model trained on `x` for `epochs`, or until `budget` seconds; `(model, clock)`."""
     keras.utils.set_random_seed(seed)
-    clock = StepClock(time.perf_counter(), budget)
+    clock = training.TrainingClock(time.perf_counter(), budget)
     model = make_recipe(seed)
     model.fit(x, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[clock])
     return model, clock
@@ -334,9 +299,8 @@ def train_recipe(x, seed, budget=None, epochs=1000, batch_size=BATCH):
 def train_ours(x, seed, config, spe, budget=None, epochs=1000, batch_size=BATCH):
     """Our model (built and compiled inside the budget) trained on `x`; `(model, clock)`."""
     keras.utils.set_random_seed(seed)
-    clock = StepClock(time.perf_counter(), budget)
+    clock = training.TrainingClock(time.perf_counter(), budget)
     model = make_ours(seed, config, spe)
-    clock.spe = model.steps_per_execution
     model.fit(x, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[clock])
     return model, clock
 

@@ -23,12 +23,14 @@ subset sd, precision, recall in the features of `feature_network_fashion_mnist`)
   steps=--rbm-steps)`, the visible means E[v|h] after that many block Gibbs
   sweeps from the base rate; of the energy-based model `sample(N, seed=s,
   start="buffer", steps=--ebm-steps)`, chains from its replay buffer (the
-  chains of training), 28 x 28 centre of the 32 x 32 images in [0, 1].
+  chains of training), 28 x 28 centre of the 32 x 32 images in [0, 1];
+  of each GAN `sample(N, seed=s)`, G(z) mapped from [−1, 1] to [0, 1].
   `--presets` picks some of them.
 
 Ising presets (L = 4), scored by `metrics.ising_distances` against N fresh
 Monte Carlo configurations (`physics.sample_ising`, seed 1000 + s) at the
-preset's temperature: W1 of e and m per spin, the fraction with m > 0, and
+preset's temperature (a temperature-conditional preset, whose card has no
+single temperature, is left out: its card holds its own physics report): W1 of e and m per spin, the fraction with m > 0, and
 the relative errors of e, <|m|>, c, chi. Model samples are drawn by
 `physics.analysis.model_samples` (RBM: --ising-gibbs-steps block Gibbs
 sweeps; VAE: Bernoulli(E[x|h])), with seed s; "Monte Carlo" rows compare two
@@ -62,7 +64,8 @@ ISING_KEYS = ("energy_w1", "magnetization_w1", "positive_magnetization_fraction"
               "susceptibility_relative_error")
 NOISE = (0.05, 0.1, 0.2, 0.4)
 BLUR = (1, 2, 4)
-FASHION_PRESETS = ("vae_fashion_mnist_keras_io", "vae_fashion_mnist_mlp", "rbm_fashion_mnist_500", "ebm_fashion_mnist")
+FASHION_PRESETS = ("vae_fashion_mnist_keras_io", "vae_fashion_mnist_mlp", "rbm_fashion_mnist_500", "ebm_fashion_mnist",
+                   "wgan_gp_fashion_mnist", "dcgan_fashion_mnist")
 
 
 def command_line(argv):
@@ -135,6 +138,13 @@ def image_rows(args, names):
 
                 def draw(s, model=model):
                     return ebm_data.to_unit_images(model.sample(n, seed=s, start="buffer", steps=args.ebm_steps))
+            elif hasattr(model, "discriminator"):  # a GAN (images in [-1, 1])
+                from keras_genmodels.gan import data as gan_data
+
+                what = "`sample(N, seed=s)`: G(z), z ~ N(0, I), mapped to [0, 1]"
+
+                def draw(s, model=model):
+                    return gan_data.to_unit_images(model.sample(n, seed=s))
             elif hasattr(model, "gibbs"):
                 what = f"`sample(N, seed=s, steps={args.rbm_steps})`: E[v|h] after {args.rbm_steps} Gibbs sweeps"
 
@@ -160,6 +170,8 @@ def ising_rows(args):
     temperatures = {}
     for name in names:
         data = keras_genmodels.presets.preset_card(name)["data"]
+        if "temperature" not in data:  # temperature-conditional: its card has its own physics report
+            continue
         temperatures.setdefault((int(data["L"]), float(data["temperature"])), []).append(name)
     for (L, T), members in sorted(temperatures.items(), key=lambda kv: kv[0][1]):
         start = time.perf_counter()

@@ -6,6 +6,9 @@
 - `StepProgbar`: Keras's progress bar, counting training steps however
   `fit` groups them (never past the epoch's end; an RBM's chunks as their
   mini-batches); `GenerativeModel.fit` uses it.
+- `TrainingClock`: the wall-clock and CPU time of each batch end and of each
+  epoch end, the steps done, the last logs; stops `fit` past a budget of
+  seconds (benchmarks at an equal wall-clock budget, time-boxed studies).
 - `AtomicBackupAndRestore`: `keras.callbacks.BackupAndRestore` whose backups
   are written atomically (a crash or SIGKILL during a save leaves the previous
   backup usable) and which keeps the history of the epochs already run, so a
@@ -19,6 +22,7 @@ import glob
 import json
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -27,6 +31,67 @@ from keras_genmodels import _validation as v
 from keras_genmodels._files import atomic_path, atomic_write_text
 
 _METADATA = "training_metadata.json"
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """The time of each batch end and epoch end of `fit`, and an optional budget of seconds.
+
+    A batch end comes after the step's results are read back (reading a
+    logged metric waits for the step), so the times are those of finished
+    steps. The process's CPU time (all its threads) is kept beside the wall
+    clock: on a shared machine it is less disturbed by other jobs.
+
+    Args:
+        start: the `time.perf_counter()` that the times and the budget count
+            from, or `None` for the start of `fit` (`on_train_begin`). Set it
+            before the model is built to count construction and tracing too.
+            Defaults to `None`.
+        budget_seconds: stop `fit` after the first batch end at least this
+            many seconds after `start` (the epoch is cut short), or `None`
+            for no budget. Defaults to `None`.
+
+    Attributes:
+        start: as above (set at the start of `fit` if it was `None`).
+        times, cpu_times: `time.perf_counter()` and `time.process_time()` at each batch end.
+        steps: the training steps done at each batch end, counted across epochs
+            (with `steps_per_execution` s, a batch end comes every s steps).
+        seconds: the seconds since `start` at the end of each epoch.
+        last_logs: the logs of the last batch end, as floats.
+        total_steps: the steps done (0 before the first batch end).
+    """
+
+    def __init__(self, start=None, budget_seconds=None):
+        super().__init__()
+        if budget_seconds is not None:
+            budget_seconds = v.check_positive_float("budget_seconds", budget_seconds)
+        self.start, self.budget_seconds = start, budget_seconds
+        self.times, self.cpu_times, self.steps, self.seconds, self.last_logs = [], [], [], [], {}
+        self._epoch_offset = self._epoch_steps = 0
+
+    def on_train_begin(self, logs=None):
+        if self.start is None:
+            self.start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_offset += self._epoch_steps
+        self._epoch_steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.last_logs = {k: float(val) for k, val in (logs or {}).items()}
+        self.times.append(time.perf_counter())
+        self.cpu_times.append(time.process_time())
+        # `batch` is the epoch's index of the last step run (with `steps_per_execution` s, a batch end every s steps).
+        self._epoch_steps = batch + 1
+        self.steps.append(self._epoch_offset + self._epoch_steps)
+        if self.budget_seconds is not None and self.times[-1] - self.start >= self.budget_seconds:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+    @property
+    def total_steps(self):
+        return self.steps[-1] if self.steps else 0
 
 
 class NonFiniteLossError(FloatingPointError):

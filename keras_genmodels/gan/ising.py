@@ -71,6 +71,7 @@ import keras
 import numpy as np
 
 from keras_genmodels import _validation as v
+from keras_genmodels import training
 from keras_genmodels._files import atomic_write_json
 from keras_genmodels.gan import data as gan_data
 from keras_genmodels.gan import networks
@@ -99,10 +100,10 @@ MODE_BALANCE_TOLERANCE = 0.05
 RECIPES = {
     16: {"n_per_temperature": 2000, "epochs": 3, "batch_size": 64, "latent_dim": 64, "filters": 16,
          "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0,
-         "magnetization_feature": True},
+         "magnetization_feature": True, "straight_through": False},
     32: {"n_per_temperature": 4000, "epochs": 4, "batch_size": 32, "latent_dim": 64, "filters": 16,
          "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0,
-         "magnetization_feature": True},
+         "magnetization_feature": True, "straight_through": False},
 }
 FIGURES = ("positive_magnetization_fraction", "energy_w1", "magnetization_w1", "abs_magnetization_w1")
 OBSERVABLES = ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
@@ -111,35 +112,6 @@ OBSERVABLES = ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
 def recipe(L):
     """The study's training recipe for lattice size L (`RECIPES`; L = 16's for other sizes), a new dict."""
     return dict(RECIPES.get(int(L), RECIPES[16]))
-
-
-class TrainingClock(keras.callbacks.Callback):
-    """Wall-clock seconds of `fit`: the time at the end of each epoch, and an optional budget.
-
-    Args:
-        budget_seconds: stop `fit` after the first training step that ends
-            this many seconds after `fit` began (the epoch is cut short), or
-            `None` for no budget. Defaults to `None`.
-
-    Attributes:
-        seconds: the seconds since `fit` began at the end of each epoch.
-    """
-
-    def __init__(self, budget_seconds=None):
-        super().__init__()
-        self.budget_seconds = budget_seconds
-        self.seconds = []
-        self.start = None
-
-    def on_train_begin(self, logs=None):
-        self.start, self.seconds = time.perf_counter(), []
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.budget_seconds is not None and time.perf_counter() - self.start > self.budget_seconds:
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
 
 
 def _schedule(learning_rate, final_learning_rate, steps):
@@ -257,7 +229,7 @@ def train_ising_gan(
         name: keras.optimizers.Adam(_schedule(learning_rate, final_learning_rate, k * steps), beta_1=0.5, beta_2=0.9)
         for name, k in (("generator", 1), ("discriminator", model.d_steps))
     })
-    clock = TrainingClock(budget_seconds)
+    clock = training.TrainingClock(budget_seconds=budget_seconds)
     history = model.fit(x, t if conditional else None, batch_size=batch_size, epochs=epochs, verbose=verbose,
                         callbacks=[clock] + list(callbacks or []))
     out = {k: [float(a) for a in vals] for k, vals in history.history.items()}
@@ -497,6 +469,10 @@ def main(argv=None):
                        ("final-learning-rate", float), ("d-steps", int), ("gp-weight", float),
                        ("budget-seconds", float)):
         parser.add_argument(f"--{flag}", type=kind, default=None, help="default: the recipe of --L (RECIPES)")
+    for flag, what in (("magnetization-feature", "the critic reads N m^2"),
+                       ("straight-through", "the critic sees spin draws in training (straight-through)")):
+        parser.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=None,
+                            help=f"{what} (default: the recipe of --L)")
     parser.add_argument("--n-samples", type=int, default=4000, help="model samples per T (default %(default)s)")
     parser.add_argument("--reference-n", type=int, default=4000,
                         help="Monte Carlo configurations per T (default %(default)s)")
@@ -513,7 +489,8 @@ def main(argv=None):
     if args.out is None:
         parser.error("--out is required (unless --summarize)")
     names = ("n_per_temperature", "epochs", "batch_size", "latent_dim", "filters", "learning_rate",
-             "final_learning_rate", "d_steps", "gp_weight", "budget_seconds")
+             "final_learning_rate", "d_steps", "gp_weight", "budget_seconds", "magnetization_feature",
+             "straight_through")
     training = {k: getattr(args, k) for k in names}
     for seed in args.seeds:
         result = run_seed(args.L, args.temperatures, seed, args.train_temperatures, args.n_samples,

@@ -86,6 +86,12 @@ class GAN(GenerativeModel):
             probability 1/2, in training and in sampling: a generator
             symmetric under s → −s by construction, as the Ising
             Hamiltonian (spin data only).
+        straight_through: whether the discriminator sees, in training, the
+            spins s = ±1 drawn from the generator's means m (as `sample`
+            gives them) instead of m itself, with the generator's gradient
+            passed through the draw as if it were m (the straight-through
+            estimator, Bengio et al. 2013, arXiv 1308.3432):
+            x̃ = s + m − stop_gradient(m). Spin data only.
         seed: int or `None`: the initial weights and every random draw.
     """
 
@@ -102,6 +108,7 @@ class GAN(GenerativeModel):
         temperature_range=None,
         spins=False,
         symmetric=False,
+        straight_through=False,
         seed=None,
         **kwargs,
     ):
@@ -121,6 +128,10 @@ class GAN(GenerativeModel):
         self.symmetric = v.check_bool("symmetric", symmetric)
         if self.symmetric and not self.spins:
             raise ValueError("`symmetric=True` (a spin-flip symmetric generator) needs `spins=True`. "
+                             "Received: spins=False")
+        self.straight_through = v.check_bool("straight_through", straight_through)
+        if self.straight_through and not self.spins:
+            raise ValueError("`straight_through=True` (spin draws in training) needs `spins=True`. "
                              "Received: spins=False")
         self.seed = v.check_seed("seed", seed)
         condition_dim = self.condition_dim
@@ -219,6 +230,7 @@ class GAN(GenerativeModel):
             "temperature_range": self.temperature_range,
             "spins": self.spins,
             "symmetric": self.symmetric,
+            "straight_through": self.straight_through,
             "seed": self.seed,
         })
         return config
@@ -363,6 +375,16 @@ class GAN(GenerativeModel):
             out = out * ops.reshape(ops.where(flip, -1.0, 1.0), (-1,) + (1,) * len(self.data_shape))
         return out
 
+    def training_fakes(self, z, c=None, training=True):
+        """What the discriminator sees of G(z) in `train_step`/`test_step`: `generate`'s output, or with
+        `straight_through` the spins drawn from it, s + m − stop_gradient(m) (value s, gradient of m)."""
+        means = self.generate(z, c, training=training)
+        if not self.straight_through:
+            return means
+        u = keras.random.uniform(ops.shape(means), seed=self.seed_generator)
+        spins = ops.where(u < (1.0 + means) / 2.0, 1.0, -1.0)
+        return spins + (means - ops.stop_gradient(means))  # exactly s (m − m = 0), the gradient of m
+
     def score(self, x, c=None, training=False):
         """D(x) (or D(x, c)) as float32 (batch,)."""
         return ops.reshape(ops.cast(self.discriminator(self._inputs(x, c), training=training), "float32"), (-1,))
@@ -393,7 +415,7 @@ class GAN(GenerativeModel):
         for _ in range(self.d_steps):
             z = self._latent(n)
             with tf.GradientTape() as tape:
-                fake = ops.stop_gradient(self.generate(z, c, training=True))
+                fake = ops.stop_gradient(self.training_fakes(z, c))
                 real_scores = self.score(x, c, training=True)
                 fake_scores = self.score(fake, c, training=True)
                 d_per_example, d_metrics = self.discriminator_terms(x, fake, real_scores, fake_scores, c)
@@ -402,7 +424,7 @@ class GAN(GenerativeModel):
             d_opt.apply(tape.gradient(scaled, d_vars), d_vars)
         z = self._latent(n)
         with tf.GradientTape() as tape:
-            fake = self.generate(z, c, training=True)
+            fake = self.training_fakes(z, c)
             g_per_example = self.generator_terms(self.score(fake, c, training=True))
             g_loss = ops.sum(g_per_example) / global_batch
             scaled = g_opt.scale_loss(g_loss)
@@ -413,7 +435,7 @@ class GAN(GenerativeModel):
         """The losses and metrics on held-out data, against fresh samples (no update)."""
         x, c = self._batch(data)
         n = ops.shape(x)[0]
-        fake = self.generate(self._latent(n), c)
+        fake = self.training_fakes(self._latent(n), c, training=False)
         real_scores, fake_scores = self.score(x, c), self.score(fake, c)
         d_per_example, d_metrics = self.discriminator_terms(x, fake, real_scores, fake_scores, c)
         return self.update_metrics(d_per_example, self.generator_terms(fake_scores), d_metrics)
@@ -523,9 +545,9 @@ class WGANGP(GAN):
 
     Args:
         generator, discriminator, data_shape, latent_dim, num_classes,
-            temperature_range, spins, symmetric, seed: as `GAN`. Defaults:
-            `None`, `None`, `(28, 28, 1)`, `128`, `None`, `None`, `False`,
-            `False`, `None`.
+            temperature_range, spins, symmetric, straight_through, seed: as
+            `GAN`. Defaults: `None`, `None`, `(28, 28, 1)`, `128`, `None`,
+            `None`, `False`, `False`, `False`, `None`.
         d_steps: critic updates per generator update. Defaults to `3`.
         gp_weight: λ ≥ 0. Defaults to `10.0`.
 
@@ -593,9 +615,10 @@ class DCGAN(GAN):
 
     Args:
         generator, discriminator, data_shape, latent_dim, d_steps,
-            num_classes, temperature_range, spins, symmetric, seed: as
-            `GAN`. Defaults: `None`, `None`, `(28, 28, 1)`, `100`, `1`,
-            `None`, `None`, `False`, `False`, `None`.
+            num_classes, temperature_range, spins, symmetric,
+            straight_through, seed: as `GAN`. Defaults: `None`, `None`,
+            `(28, 28, 1)`, `100`, `1`, `None`, `None`, `False`, `False`,
+            `False`, `None`.
         label_smoothing: ε in [0, 1): the real examples' target 1 − ε.
             Defaults to `0.0`.
 

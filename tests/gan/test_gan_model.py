@@ -318,6 +318,30 @@ def test_lattice_critic_reads_the_magnetization_only_when_asked():
     np.testing.assert_allclose(after[1] - before[1], 0.0, atol=1e-5)
 
 
+def test_straight_through_fakes_are_spin_draws_with_the_means_gradient():
+    model = _tiny(straight_through=True)
+    z = keras.random.normal((256, 4), seed=1)
+    fakes = model.training_fakes(z)
+    values = ops.convert_to_numpy(fakes)
+    assert set(np.unique(values)) == {-1.0, 1.0}
+    means = ops.convert_to_numpy(model.generate(z, training=True))
+    assert np.abs(means).max() < 1.0  # so the draws are not the means themselves
+    # d/dθ of Σ w·x̃ is d/dθ of Σ w·m: the draw is transparent to the gradient.
+    w = np.random.default_rng(0).normal(size=values.shape).astype("float32")
+    variables = model.generator.trainable_variables
+
+    def gradients(fn):
+        with tf.GradientTape() as tape:
+            out = ops.sum(w * fn(z))
+        return [ops.convert_to_numpy(g) for g in tape.gradient(out, variables)]
+
+    for a, b in zip(gradients(model.training_fakes), gradients(lambda z: model.generate(z, training=True))):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert not _tiny().straight_through and set(np.unique(ops.convert_to_numpy(_tiny().training_fakes(z)))) != {-1, 1}
+    model.fit(_spins(32), batch_size=16, epochs=1, verbose=0)  # trains
+    assert WGANGP.from_config(model.get_config()).straight_through
+
+
 def test_width_scales_the_image_networks_channels():
     assert networks.wgan_gp_generator().count_params() == 910_660  # keras-io's generator at width 1
     assert networks.wgan_gp_critic().count_params() == 4_305_409  # keras-io's critic
@@ -375,6 +399,7 @@ BAD_INPUT = [
     ("lattice-not-multiple-of-4", lambda: networks.lattice_generator(10), "multiple of 4"),
     ("spins-not-plus-minus-one", lambda: _fit(_tiny(), (_spins(8) > 0).astype("float32"))(),
      r"every value −1 or \+1 \(`spins=True`\). Received values \{0, 1\}"),
+    ("straight-through-without-spins", lambda: WGANGP(straight_through=True), "needs `spins=True`"),
     ("width-zero", lambda: networks.wgan_gp_critic(width=0), r"`width` must be a finite float > 0"),
     ("magnetization-feature-not-bool", lambda: networks.lattice_critic(8, magnetization_feature="yes"),
      "magnetization_feature"),

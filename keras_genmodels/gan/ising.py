@@ -95,15 +95,15 @@ PUBLISHED_W1 = {
 # Below T_c: |fraction(m > 0) − 1/2| ≤ this.
 MODE_BALANCE_TOLERANCE = 0.05
 
-# The training recipes of the study (docs/gan.md), by lattice size, sized for ~4 CPU minutes a
+# The training recipes of the study (docs/gan.md), by lattice size, sized for 4-10 CPU minutes a
 # seed on 2 cores (not converged); `train_ising_gan`'s defaults are those of L = 16.
 RECIPES = {
     16: {"n_per_temperature": 2000, "epochs": 3, "batch_size": 64, "latent_dim": 64, "filters": 16,
          "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0,
-         "magnetization_feature": True, "straight_through": False},
-    32: {"n_per_temperature": 4000, "epochs": 4, "batch_size": 32, "latent_dim": 64, "filters": 16,
+         "magnetization_feature": True, "straight_through": True},
+    32: {"n_per_temperature": 4000, "epochs": 8, "batch_size": 32, "latent_dim": 64, "filters": 16,
          "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0,
-         "magnetization_feature": True, "straight_through": False},
+         "magnetization_feature": True, "straight_through": True},
 }
 FIGURES = ("positive_magnetization_fraction", "energy_w1", "magnetization_w1", "abs_magnetization_w1")
 OBSERVABLES = ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
@@ -137,6 +137,7 @@ def train_ising_gan(
     d_steps=RECIPES[16]["d_steps"],
     final_learning_rate=RECIPES[16]["final_learning_rate"],
     magnetization_feature=RECIPES[16]["magnetization_feature"],
+    straight_through=RECIPES[16]["straight_through"],
     cache_dir=None,
     callbacks=None,
     **model_kwargs,
@@ -175,6 +176,8 @@ def train_ising_gan(
         d_steps: critic updates per generator update. Defaults to `3`.
         magnetization_feature: whether the critic's read-out sees N m²
             (`networks.lattice_critic`). Defaults to `True`.
+        straight_through: whether the critic sees spin draws in training
+            (`GAN`'s `straight_through`). Defaults to `True`.
         cache_dir: the Monte Carlo cache folder, or `None` for the default.
         callbacks: more Keras callbacks, or `None`.
         **model_kwargs: more `WGANGP` arguments (`gp_weight`, ...).
@@ -220,6 +223,7 @@ def train_ising_gan(
         temperature_range=(float(temps[0]), float(temps[-1])) if conditional else None,
         spins=True,
         symmetric=True,
+        straight_through=straight_through,
         seed=seed,
         **model_kwargs,
     )

@@ -57,14 +57,15 @@ RECIPES = {
     "wgan_gp_ising_l16": {
         "kind": "ising",
         "description": ("A temperature-conditional, spin-flip symmetric WGAN-GP on 16 x 16 Ising configurations "
-                        "(periodic lattice networks; the critic sees the bond products and N m^2), trained on 2,000 "
+                        "(periodic lattice networks; the critic sees the bond products and N m^2, and spin draws through a "
+                        "straight-through estimator), trained on 2,000 "
                         "Monte Carlo configurations at each of 9 temperatures in [1.5, 3.5]: the recipe of the Ising "
                         "study (`keras_genmodels.gan.ising`, docs/gan.md)"),
         "units": "critic value",
         "data": {"L": 16, "temperatures": [1.5, 1.8, 2.0, 2.269185, 2.5, 2.75, 3.0, 3.25, 3.5],
                  "n_per_temperature": 2000, "seed": 0},
         "model": {"class": "WGANGP", "latent_dim": 64, "filters": 16, "d_steps": 3, "gp_weight": 10.0,
-                  "magnetization_feature": True},
+                  "magnetization_feature": True, "straight_through": True},
         "train": {"epochs": 3, "batch_size": 64, "seed": 0, "learning_rate": 5e-4, "final_learning_rate": 2.5e-5},
         "evaluate": {"sample_size": 4000, "reference_size": 4000, "report_temperatures": [1.8, 2.269185, 3.0],
                      "check_examples": 500},

@@ -103,6 +103,33 @@ def _gan_case(cls, **kwargs):
     return make(), make, z, x
 
 
+def _diffusion_case():
+    from keras_genmodels.diffusion import DiffusionModel, lattice_network
+
+    def make():
+        model = DiffusionModel(lattice_network(8, widths=(4, 8), groups=4, embedding_dim=8, seed=0),
+                               data_shape=(8, 8, 1), timesteps=10, data="spins", seed=0)
+        model.compile()
+        return model
+
+    rng = np.random.default_rng(0)
+    inputs = [rng.normal(size=(4, 8, 8, 1)).astype("float32"), np.array([0, 3, 6, 9], "int32")]
+    x = np.sign(rng.normal(size=(32, 8, 8, 1))).astype("float32")
+    return make(), make, inputs, x
+
+
+def _sinusoidal_embedding():
+    from keras_genmodels.diffusion.networks import SinusoidalEmbedding
+
+    layer = SinusoidalEmbedding(8)
+
+    def make():
+        t_in = keras.Input(())
+        return keras.Model(t_in, SinusoidalEmbedding(8)(t_in))
+
+    return layer, make, np.array([0.1, 0.5, 1.0], "float32"), None
+
+
 def _layer_case(layer_fn, shape):
     def make():
         x_in = keras.Input(shape)
@@ -144,6 +171,8 @@ CASES = {
     "keras_genmodels>CircularPad2D": _circular_pad,
     "keras_genmodels>NeighbourProducts": _neighbour_products,
     "keras_genmodels>SquaredMagnetization": _squared_magnetization,
+    "keras_genmodels>DiffusionModel": _diffusion_case,
+    "keras_genmodels>SinusoidalEmbedding": _sinusoidal_embedding,
 }
 
 

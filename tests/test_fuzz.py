@@ -235,6 +235,8 @@ FACTORY_ARGS = {
     "CircularPad2D": dict(pad=1),
     "NeighbourProducts": dict(),
     "SquaredMagnetization": dict(),
+    "DiffusionModel": dict(data_shape=(8, 8, 1), timesteps=10, data="spins", seed=0),
+    "SinusoidalEmbedding": dict(dim=8),
 }
 
 
@@ -304,6 +306,9 @@ def _check_usable(model):
         assert keras.random.normal((2,), seed=model).shape == (2,)
     elif hasattr(model, "energy_network"):  # an energy-based model
         assert model(np.zeros((2,) + tuple(model.data_shape), "float32")).shape == (2,)
+    elif hasattr(model, "ema_network"):  # a diffusion model: ε̂ of x_t at step indices t
+        x = np.zeros((2,) + tuple(model.data_shape), "float32")
+        assert tuple(model([x, np.zeros((2,), "int32")]).shape) == x.shape
 
 
 def _build(class_key, config):

@@ -27,8 +27,6 @@ from keras_genmodels._lazy import lazy_attributes
 __all__ = [
     "DiffusionModel",
     "SinusoidalEmbedding",
-    "lattice_network",
-    "unet",
     "alphas_cumprod",
     "bernoulli_log_likelihood",
     "check_eta",
@@ -36,6 +34,7 @@ __all__ = [
     "ddim_step",
     "ddpm_step",
     "discretized_gaussian_log_likelihood",
+    "lattice_network",
     "linear_beta_schedule",
     "noise_prediction_loss",
     "normal_kl",
@@ -44,6 +43,7 @@ __all__ = [
     "predict_x0_from_noise",
     "q_sample",
     "sampling_timesteps",
+    "unet",
 ]
 
 __getattr__, __dir__ = lazy_attributes(__name__, {

@@ -1,4 +1,4 @@
-"""The diffusion family's registration: its models (the command line, signatures and presets come later)."""
+"""The diffusion family's registration: its model, command line and signatures (presets come later)."""
 
 from keras_genmodels import families
 
@@ -7,8 +7,9 @@ FAMILY = families.register(
         name="diffusion",
         summary="Denoising diffusion models (DDPM training; DDPM and DDIM sampling; the bound on log p(x))",
         models=("keras_genmodels.diffusion.model:DiffusionModel",),
-        cli=None,
-        signatures=None,
+        cli="keras_genmodels.diffusion.cli",
+        signatures="keras_genmodels.diffusion.export:signatures",
         presets=None,
+        default_dataset="fashion_mnist",
     )
 )

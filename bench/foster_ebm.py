@@ -46,10 +46,7 @@ only comparable within one run, which is why the two sides are interleaved.
 """
 
 import argparse
-import glob
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -62,6 +59,7 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from foster_ebm_recipe import preprocess, recipe_dataset, recipe_model
+from seeded_runs import environment, load_seeds, mean_sd, seed_path, write_json
 
 from keras_genmodels import datasets, training
 from keras_genmodels.ebm import EnergyBasedModel
@@ -158,11 +156,6 @@ def chain_floor_seconds(repeats=3):
         chain(x0).numpy()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
-
-
-def environment():
-    return {"cores": os.cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "load_average": os.getloadavg()}
 
 
 # --------------------------------------------------------------------- part 1
@@ -270,26 +263,15 @@ def quality(args):
     outs = []
     for seed in args.seeds:
         out = quality_seed(args, seed, his, ours)
-        write_json(os.path.join(args.results_dir, f"foster_ebm_seed{seed}.json"), out)
+        write_json(seed_path(args.results_dir, "foster_ebm", seed), out)
         outs.append(out)
     summarize(args.results_dir, [o["seed"] for o in outs])
 
 
 # --------------------------------------------------------------------- summary
-def mean_sd(values):
-    values = np.asarray(values, "float64")
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
 def summarize(results_dir, seeds=None):
     """Print the per-seed figures of bench/results/foster_ebm_seed*.json and their mean ± sample sd."""
-    runs = []
-    for path in sorted(glob.glob(os.path.join(results_dir, "foster_ebm_seed*.json"))):
-        with open(path) as f:
-            runs.append(json.load(f))
-    if seeds is not None:
-        runs = [r for r in runs if r["seed"] in seeds]
-    runs.sort(key=lambda r: r["seed"])
+    runs = load_seeds(results_dir, "foster_ebm", seeds)
     if not runs:
         print(f"no foster_ebm_seed*.json in {results_dir}")
         return None
@@ -329,14 +311,6 @@ def summarize(results_dir, seeds=None):
 # --------------------------------------------------------------------- main
 def command_line():
     return "python bench/foster_ebm.py " + " ".join(sys.argv[1:])
-
-
-def write_json(path, data):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
 
 
 def main(argv=None):

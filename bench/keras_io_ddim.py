@@ -110,11 +110,8 @@ which is why the sides are interleaved.
 """
 
 import argparse
-import glob
-import json
 import math
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -127,11 +124,13 @@ import tensorflow as tf
 from keras import layers, ops
 
 from keras_genmodels import datasets, training
-from keras_genmodels._files import atomic_write_json
 from keras_genmodels.diffusion import DiffusionModel, unet
 from keras_genmodels.gan import data as gan_data
 from keras_genmodels.metrics.images import image_quality
 from keras_genmodels.training import compute_policy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench/: its shared module
+from seeded_runs import environment, load_seeds, mean_sd, seed_path, write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -491,17 +490,6 @@ def error_summary(e, width=300):
     return f"{type(e).__name__}: {useful[-1][:width]}"
 
 
-def environment():
-    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-                                          "TF_ENABLE_ONEDNN_OPTS", "XLA_FLAGS", "TF_XLA_FLAGS")}
-    return {"cores": os.cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "load_average": os.getloadavg(),
-            "devices": [d.device_type + ":" + d.name for d in tf.config.list_physical_devices()],
-            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-            "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-            "environment_variables": {k: v for k, v in env.items() if v is not None}}
-
-
 # --------------------------------------------------------------------- part 1
 def speed(args):
     warm, timed, batch = args.warmup, args.timed_steps, args.batch_size
@@ -656,26 +644,15 @@ def quality(args):
     outs = []
     for seed in args.seeds:
         out = quality_seed(args, seed, raw, x)
-        write_json(os.path.join(args.results_dir, f"ddim_seed{seed}.json"), out)
+        write_json(seed_path(args.results_dir, "ddim", seed), out)
         outs.append(out)
     summarize(args.results_dir, [o["seed"] for o in outs])
 
 
 # --------------------------------------------------------------------- summary
-def mean_sd(values):
-    values = np.asarray(values, "float64")
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
 def summarize(results_dir, seeds=None):
     """Print the figures of ddim_seed*.json in `results_dir`: per seed, mean ± sample sd, paired differences."""
-    runs = []
-    for path in sorted(glob.glob(os.path.join(results_dir, "ddim_seed*.json"))):
-        with open(path) as f:
-            runs.append(json.load(f))
-    if seeds is not None:
-        runs = [r for r in runs if r["seed"] in seeds]
-    runs.sort(key=lambda r: r["seed"])
+    runs = load_seeds(results_dir, "ddim", seeds)
     if not runs:
         print(f"no ddim_seed*.json in {results_dir}")
         return None
@@ -720,11 +697,6 @@ def summarize(results_dir, seeds=None):
 # --------------------------------------------------------------------- main
 def command_line():
     return "python bench/keras_io_ddim.py " + " ".join(sys.argv[1:])
-
-
-def write_json(path, data):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    atomic_write_json(path, data)
 
 
 def main(argv=None):

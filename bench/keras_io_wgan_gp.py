@@ -65,10 +65,8 @@ within one run, which is why the sides are interleaved.
 """
 
 import argparse
-import glob
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -85,6 +83,9 @@ from keras_genmodels.gan.networks import wgan_gp_critic, wgan_gp_generator
 from keras_genmodels.metrics.images import image_quality
 from keras_genmodels import training
 from keras_genmodels.training import compute_policy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench/: its shared module
+from seeded_runs import environment, load_seeds, mean_sd, seed_path, write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -313,16 +314,6 @@ def seconds_per_step(clock, warmup):
             steps)
 
 
-def environment():
-    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-                                          "TF_ENABLE_ONEDNN_OPTS", "XLA_FLAGS", "TF_XLA_FLAGS")}
-    return {"cores": os.cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "load_average": os.getloadavg(),
-            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-            "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-            "environment_variables": {k: v for k, v in env.items() if v is not None}}
-
-
 def load_data(limit=None):
     x = gan_data.load_images("fashion_mnist", "train")
     return x[:limit] if limit else x
@@ -450,26 +441,15 @@ def quality(args):
     outs = []
     for seed in args.seeds:
         out = quality_seed(args, seed, x)
-        write_json(os.path.join(args.results_dir, f"wgan_gp_seed{seed}.json"), out)
+        write_json(seed_path(args.results_dir, "wgan_gp", seed), out)
         outs.append(out)
     summarize(args.results_dir, [o["seed"] for o in outs])
 
 
 # --------------------------------------------------------------------- summary
-def mean_sd(values):
-    values = np.asarray(values, "float64")
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
 def summarize(results_dir, seeds=None):
     """Print the figures of bench/results/wgan_gp_seed*.json: per seed, mean ± sample sd, paired differences."""
-    runs = []
-    for path in sorted(glob.glob(os.path.join(results_dir, "wgan_gp_seed*.json"))):
-        with open(path) as f:
-            runs.append(json.load(f))
-    if seeds is not None:
-        runs = [r for r in runs if r["seed"] in seeds]
-    runs.sort(key=lambda r: r["seed"])
+    runs = load_seeds(results_dir, "wgan_gp", seeds)
     if not runs:
         print(f"no wgan_gp_seed*.json in {results_dir}")
         return None
@@ -514,14 +494,6 @@ def summarize(results_dir, seeds=None):
 # --------------------------------------------------------------------- main
 def command_line():
     return "python bench/keras_io_wgan_gp.py " + " ".join(sys.argv[1:])
-
-
-def write_json(path, data):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
 
 
 def main(argv=None):

@@ -9,6 +9,8 @@
 - `TrainingClock`: the wall-clock and CPU time of each batch end and of each
   epoch end, the steps done, the last logs; stops `fit` past a budget of
   seconds (benchmarks at an equal wall-clock budget, time-boxed studies).
+- `EpochSampleGrids`: a grid of samples from a fixed seed after each epoch
+  (the base of the families' `SampleGrids`).
 - `AtomicBackupAndRestore`: `keras.callbacks.BackupAndRestore` whose backups
   are written atomically (a crash or SIGKILL during a save leaves the previous
   backup usable) and which keeps the history of the epochs already run, so a
@@ -92,6 +94,48 @@ class TrainingClock(keras.callbacks.Callback):
     @property
     def total_steps(self):
         return self.steps[-1] if self.steps else 0
+
+
+class EpochSampleGrids(keras.callbacks.Callback):
+    """Write `folder/epoch_{k:03d}.png`, a grid of `n` samples drawn with a fixed seed, after each epoch.
+
+    The base of the families' sample-grid callbacks: a subclass gives
+    `grid(epoch) -> (images in [0, 1] of shape (n, H, W, C), title)`, drawn
+    with `self.n` and `self.seed`, so that the grids of successive epochs
+    differ only by the weights.
+
+    Args:
+        folder: where the PNG files go (created).
+        n: samples per grid. Defaults to `36`.
+        seed: the samples' seed. Defaults to `0`.
+        every: write every `every` epochs (and after the last). Defaults to `1`.
+
+    Attributes:
+        paths: the files written.
+    """
+
+    def __init__(self, folder, n=36, seed=0, every=1):
+        super().__init__()
+        self.folder = folder
+        self.n = v.check_positive_int("n", n)
+        self.seed = 0 if seed is None else v.check_seed("seed", seed)
+        self.every = v.check_positive_int("every", every)
+        self.paths = []
+
+    def grid(self, epoch):
+        raise NotImplementedError
+
+    def on_epoch_end(self, epoch, logs=None):
+        from keras_genmodels import plotting
+
+        last = self.params and epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every and not last:
+            return
+        os.makedirs(self.folder, exist_ok=True)
+        path = os.path.join(self.folder, f"epoch_{epoch + 1:03d}.png")
+        images, title = self.grid(epoch)
+        plotting.image_grid(images, path, title=title)
+        self.paths.append(path)
 
 
 class NonFiniteLossError(FloatingPointError):

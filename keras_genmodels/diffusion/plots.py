@@ -15,14 +15,13 @@ Every state x_t is shown in the model's space, where the data lie in
 (x_t + 1) / 2 clipped to [0, 1]: black −1, white +1.
 """
 
-import os
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_genmodels import _validation as v
-from keras_genmodels import plotting
+from keras_genmodels import plotting, training
 from keras_genmodels.diffusion import process
 from keras_genmodels.gan import data as gan_data
 from keras_genmodels.sampling import backend
@@ -37,7 +36,7 @@ def display_images(model, x):
     return np.clip(x, 0.0, 1.0) if model.data == "binary" else gan_data.to_unit_images(x)
 
 
-class SampleGrids(keras.callbacks.Callback):
+class SampleGrids(training.EpochSampleGrids):
     """Write `folder/epoch_{k:03d}.png`, a grid of n DDIM samples from a fixed x_T, after each epoch.
 
     The samples are `model.sample(n, seed=seed, method="ddim", steps=min(steps, T), eta=0)`:
@@ -52,25 +51,14 @@ class SampleGrids(keras.callbacks.Callback):
     """
 
     def __init__(self, folder, n=36, seed=0, steps=20, every=1):
-        super().__init__()
-        self.folder = folder
-        self.n = v.check_positive_int("n", n)
-        self.seed = 0 if seed is None else v.check_seed("seed", seed)
+        super().__init__(folder, n=n, seed=seed, every=every)
         self.steps = v.check_positive_int("steps", steps)
-        self.every = v.check_positive_int("every", every)
-        self.paths = []
 
-    def on_epoch_end(self, epoch, logs=None):
-        last = self.params and epoch + 1 == self.params.get("epochs")
-        if (epoch + 1) % self.every and not last:
-            return
-        os.makedirs(self.folder, exist_ok=True)
-        path = os.path.join(self.folder, f"epoch_{epoch + 1:03d}.png")
+    def grid(self, epoch):
         steps = min(self.steps, self.model.timesteps)
         samples = self.model.sample(self.n, seed=self.seed, method="ddim", steps=steps, eta=0.0)
         title = f"{type(self.model).__name__} samples after epoch {epoch + 1} (DDIM, {steps} steps)"
-        plotting.image_grid(display_images(self.model, samples), path, title=title)
-        self.paths.append(path)
+        return display_images(self.model, samples), title
 
 
 # --------------------------------------------------------------------- chains

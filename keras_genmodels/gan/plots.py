@@ -9,16 +9,14 @@
   critic's Wasserstein estimate for a WGAN (`plotting.training_curves`).
 """
 
-import os
 
-import keras
 import numpy as np
 
 from keras_genmodels import _validation as v
-from keras_genmodels import plotting
+from keras_genmodels import plotting, training
 
 
-class SampleGrids(keras.callbacks.Callback):
+class SampleGrids(training.EpochSampleGrids):
     """Write `folder/epoch_{k:03d}.png`, a grid of n samples from fixed z, after each epoch.
 
     The samples come from `model.sample(n, seed=seed, ...)`: the same z every
@@ -33,26 +31,12 @@ class SampleGrids(keras.callbacks.Callback):
         every: write every `every` epochs (and after the last). Defaults to `1`.
     """
 
-    def __init__(self, folder, n=36, seed=0, every=1):
-        super().__init__()
-        self.folder = folder
-        self.n = v.check_positive_int("n", n)
-        self.seed = 0 if seed is None else v.check_seed("seed", seed)
-        self.every = v.check_positive_int("every", every)
-        self.paths = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        last = self.params and epoch + 1 == self.params.get("epochs")
-        if (epoch + 1) % self.every and not last:
-            return
+    def grid(self, epoch):
         from keras_genmodels.gan import cli, data
 
-        os.makedirs(self.folder, exist_ok=True)
-        path = os.path.join(self.folder, f"epoch_{epoch + 1:03d}.png")
         samples = self.model.sample(self.n, seed=self.seed, **cli.default_conditions(self.model, self.n))
-        title = f"{type(self.model).__name__} samples after epoch {epoch + 1}"
-        plotting.image_grid(data.to_unit_images(samples), path, title=title)  # spins: black −1, white +1
-        self.paths.append(path)
+        # spins: black −1, white +1
+        return data.to_unit_images(samples), f"{type(self.model).__name__} samples after epoch {epoch + 1}"
 
 
 def spin_grid(model, temperatures=None, n_per_row=8, path=None, seed=0):

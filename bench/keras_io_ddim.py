@@ -130,7 +130,7 @@ from keras_genmodels.metrics.images import image_quality
 from keras_genmodels.training import compute_policy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench/: its shared module
-from seeded_runs import environment, load_seeds, mean_sd, seed_path, write_json  # noqa: E402
+from seeded_runs import environment, load_seeds, seed_path, summarize_keras_io_pairs, write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -656,42 +656,7 @@ def summarize(results_dir, seeds=None):
     if not runs:
         print(f"no ddim_seed*.json in {results_dir}")
         return None
-    print(f"\n{'seed':>4}  {'first':>8}  {'steps k/o':>11}  {'FD keras-io':>11}  {'FD ours':>8}  {'ours − k':>8}  "
-          f"{'KD k/ours':>15}  {'prec k/ours':>11}  {'recall k/ours':>13}")
-    for r in runs:
-        k, o = r["keras_io"], r["ours"]
-        print(f"{r['seed']:>4}  {r['order'][0]:>8}  {k['steps']:>5}/{o['steps']:<5}  "
-              f"{k['quality']['fd']:11.2f}  {o['quality']['fd']:8.2f}  {r['differences']['fd']:+8.2f}  "
-              f"{k['quality']['kd_mean']:7.4f}/{o['quality']['kd_mean']:7.4f}  "
-              f"{k['quality']['precision']:5.3f}/{o['quality']['precision']:5.3f}  "
-              f"{k['quality']['recall']:6.3f}/{o['quality']['recall']:6.3f}")
-    get = {
-        "steps": lambda side: lambda r: r[side]["steps"],
-        "fd": lambda side: lambda r: r[side]["quality"]["fd"],
-        "kd": lambda side: lambda r: r[side]["quality"]["kd_mean"],
-        "precision": lambda side: lambda r: r[side]["quality"]["precision"],
-        "recall": lambda side: lambda r: r[side]["quality"]["recall"],
-    }
-    summary = {}
-    for name, of in get.items():
-        k = [of("keras_io")(r) for r in runs]
-        o = [of("ours")(r) for r in runs]
-        summary[name] = {"keras_io": mean_sd(k), "ours": mean_sd(o), "difference": mean_sd(np.subtract(o, k)),
-                         "ours_lower": int(np.sum(np.less(o, k))), "ours_higher": int(np.sum(np.greater(o, k)))}
-    summary["steps_ratio"] = mean_sd([r["steps_ratio"] for r in runs])
-    budgets = sorted({r["budget_seconds"] for r in runs})
-    configs = sorted({r["ours_description"] for r in runs})
-    print(f"over {len(runs)} seed(s) {[r['seed'] for r in runs]} (mean ± sample sd; budget {budgets} s per side; "
-          f"ours = {'; '.join(configs)}):")
-    fmt = {"steps": ".1f", "fd": ".2f", "kd": ".4f", "precision": ".3f", "recall": ".3f"}
-    for name, f in fmt.items():
-        s = summary[name]
-        (km, ks), (om, osd), (dm, dsd) = s["keras_io"], s["ours"], s["difference"]
-        print(f"  {name:9s}: keras-io {km:{f}} ± {ks:{f}}, ours {om:{f}} ± {osd:{f}}; paired ours − keras-io "
-              f"{dm:+{f}} ± {dsd:{f}} (ours lower on {s['ours_lower']}, higher on {s['ours_higher']} of {len(runs)})")
-    print(f"  steps ratio ours / keras-io {summary['steps_ratio'][0]:.2f} ± {summary['steps_ratio'][1]:.2f}x "
-          "(target: FD ours lower)")
-    return summary
+    return summarize_keras_io_pairs(runs, "steps", target="target: FD ours lower")
 
 
 # --------------------------------------------------------------------- main

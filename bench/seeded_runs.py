@@ -62,3 +62,49 @@ def write_json(path, data):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     atomic_write_json(path, data)
     return path
+
+
+def summarize_keras_io_pairs(runs, steps_key, target=None):
+    """Print and return the paired keras-io / ours figures of per-seed runs of a keras-io benchmark.
+
+    Each run holds `seed`, `order`, `budget_seconds`, `ours_description`,
+    `steps_ratio`, `differences["fd"]` and, under "keras_io" and "ours",
+    `steps_key` (training steps made in the budget) and `quality` (FD, KD,
+    precision, recall of `metrics.image_quality`).
+
+    Returns:
+        `{figure: {"keras_io", "ours", "difference": (mean, sd), "ours_lower", "ours_higher"},
+        "steps_ratio": (mean, sd)}`, the differences paired by seed (ours − keras-io).
+    """
+    print(f"\n{'seed':>4}  {'first':>8}  {'steps k/o':>11}  {'FD keras-io':>11}  {'FD ours':>8}  {'ours − k':>8}  "
+          f"{'KD k/ours':>15}  {'prec k/ours':>11}  {'recall k/ours':>13}")
+    for r in runs:
+        k, o = r["keras_io"], r["ours"]
+        print(f"{r['seed']:>4}  {r['order'][0]:>8}  {k[steps_key]:>5}/{o[steps_key]:<5}  "
+              f"{k['quality']['fd']:11.2f}  {o['quality']['fd']:8.2f}  {r['differences']['fd']:+8.2f}  "
+              f"{k['quality']['kd_mean']:7.4f}/{o['quality']['kd_mean']:7.4f}  "
+              f"{k['quality']['precision']:5.3f}/{o['quality']['precision']:5.3f}  "
+              f"{k['quality']['recall']:6.3f}/{o['quality']['recall']:6.3f}")
+    figures = {"steps": lambda side: side[steps_key], "fd": lambda side: side["quality"]["fd"],
+               "kd": lambda side: side["quality"]["kd_mean"], "precision": lambda side: side["quality"]["precision"],
+               "recall": lambda side: side["quality"]["recall"]}
+    summary = {}
+    for name, of in figures.items():
+        k = [of(r["keras_io"]) for r in runs]
+        o = [of(r["ours"]) for r in runs]
+        summary[name] = {"keras_io": mean_sd(k), "ours": mean_sd(o), "difference": mean_sd(np.subtract(o, k)),
+                         "ours_lower": int(np.sum(np.less(o, k))), "ours_higher": int(np.sum(np.greater(o, k)))}
+    summary["steps_ratio"] = mean_sd([r["steps_ratio"] for r in runs])
+    budgets = sorted({r["budget_seconds"] for r in runs})
+    configs = sorted({r["ours_description"] for r in runs})
+    print(f"over {len(runs)} seed(s) {[r['seed'] for r in runs]} (mean ± sample sd; budget {budgets} s per side; "
+          f"ours = {'; '.join(configs)}):")
+    fmt = {"steps": ".1f", "fd": ".2f", "kd": ".4f", "precision": ".3f", "recall": ".3f"}
+    for name, f in fmt.items():
+        s = summary[name]
+        (km, ks), (om, osd), (dm, dsd) = s["keras_io"], s["ours"], s["difference"]
+        print(f"  {name:9s}: keras-io {km:{f}} ± {ks:{f}}, ours {om:{f}} ± {osd:{f}}; paired ours − keras-io "
+              f"{dm:+{f}} ± {dsd:{f}} (ours lower on {s['ours_lower']}, higher on {s['ours_higher']} of {len(runs)})")
+    print(f"  steps ratio ours / keras-io {summary['steps_ratio'][0]:.2f} ± {summary['steps_ratio'][1]:.2f}x"
+          + (f" ({target})" if target else ""))
+    return summary

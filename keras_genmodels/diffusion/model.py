@@ -562,33 +562,67 @@ class DiffusionModel(GenerativeModel):
         return np.concatenate(out).astype("float32")
 
     # ------------------------------------------------------------ likelihood
-    def _bound(self, use_ema):
-        if use_ema not in self._bound_fns:
+    def timestep_strata(self, timestep_samples=None):
+        """The strata of the steps 2..T of the bound's estimate: `(starts, sizes)`, int NumPy arrays.
+
+        `None`: every step is its own stratum (the exact sum over t, T − 1
+        network calls). K: the T − 1 steps cut into K contiguous strata of
+        sizes ⌊(T − 1) / K⌋ or one more (`numpy.array_split`); starts are
+        step indices (index i is step i + 1).
+        """
+        n = self.timesteps - 1
+        k = n if timestep_samples is None else v.check_positive_int("timestep_samples", timestep_samples)
+        if n < 1:
+            return np.zeros((0,), "int32"), np.zeros((0,), "int32")
+        if k > n:
+            raise ValueError(f"Expected `timestep_samples` of at most T − 1 = {n} (the steps 2..T). "
+                             f"Received: timestep_samples={k}")
+        sizes = np.array([len(a) for a in np.array_split(np.arange(n), k)], "int32")
+        return (1 + np.concatenate([[0], np.cumsum(sizes)[:-1]])).astype("int32"), sizes
+
+    def _bound(self, use_ema, timestep_samples):
+        key = (use_ema, timestep_samples)
+        if key not in self._bound_fns:
             generator = self.sampling_seed_generator
+            starts, sizes = self.timestep_strata(timestep_samples)
+            exact = timestep_samples is None
 
             def run(x0):
                 n = ops.shape(x0)[0]
                 ones = ops.ones((n,), "int32")
 
-                def body(i, total):  # step t = i + 1 ∈ 2..T, L_{t−1}
+                def body(k, total):  # stratum k: one step t per example in it, weighted by its size
                     eps = backend.normal(ops.shape(x0), "float32", generator)
-                    return total + ops.cast(self.diffusion_term(x0, ones * i, eps, use_ema), "float64")
+                    if exact:  # step t = k + 1 ∈ 2..T, L_{t−1}
+                        return total + ops.cast(self.diffusion_term(x0, ones * (k + 1), eps, use_ema), "float64")
+                    size = ops.take(ops.convert_to_tensor(sizes), k)
+                    u = backend.uniform((n,), "float32", generator)
+                    offset = ops.minimum(ops.cast(u * ops.cast(size, "float32"), "int32"), size - 1)
+                    t = ops.take(ops.convert_to_tensor(starts), k) + offset
+                    term = ops.cast(self.diffusion_term(x0, t, eps, use_ema), "float64")
+                    return total + ops.cast(size, "float64") * term
 
-                diffusion = ops.fori_loop(1, self.timesteps, body, ops.zeros((n,), "float64"))
+                diffusion = ops.fori_loop(0, len(sizes), body, ops.zeros((n,), "float64"))
                 decoder = self.decoder_term(x0, backend.normal(ops.shape(x0), "float32", generator), use_ema)
                 return self.prior_term(x0), diffusion, decoder
 
-            self._bound_fns[use_ema] = backend.compile_function(run, jit_compile=False)
-        return self._bound_fns[use_ema]
+            self._bound_fns[key] = backend.compile_function(run, jit_compile=False)
+        return self._bound_fns[key]
 
-    def log_likelihood_bound(self, x, batch_size=256, seed=None, use_ema=True):
+    def log_likelihood_bound(self, x, batch_size=256, seed=None, use_ema=True, timestep_samples=None):
         """The variational bound of Ho et al. (eq. 5) on −log p_θ(x), term by term, per example.
 
         L_T and each L_{t−1} are closed-form Gaussian KLs; each L_{t−1} is
         taken at one draw x_t ~ q(x_t | x_0) (a fresh draw per t and
         example), so `diffusion` is an unbiased one-sample estimate of
-        Σ_t E_q L_{t−1}, and `nats` of the bound. T − 1 network calls per
-        batch, in one compiled loop. The draws come from `sample`'s stream.
+        Σ_t E_q L_{t−1}, and `nats` of the bound. By default every step
+        t = 2..T is visited: T − 1 network calls per batch, in one compiled
+        loop. With `timestep_samples=K` the steps are cut into K contiguous
+        strata (`timestep_strata`) and each example visits one step drawn
+        uniformly in each stratum, its term weighted by the stratum's size
+        (stratified sampling): K network calls per batch, still unbiased for
+        the bound, with a larger spread per example (report the mean with its
+        standard error). The draws come from `sample`'s stream.
 
         Args:
             x: data as for `fit` (`check_data`), `(n,) + data_shape`.
@@ -596,6 +630,8 @@ class DiffusionModel(GenerativeModel):
             seed: int to restart the stream (reproducible), or `None`.
                 Defaults to `None`.
             use_ema: whether p_θ uses the EMA network. Defaults to `True`.
+            timestep_samples: `None` (every step) or K in 1..T − 1 (strata).
+                Defaults to `None`.
 
         Returns:
             A dict of float64 NumPy arrays (n,): `nats` (−log p_θ(x) ≤ nats),
@@ -605,8 +641,11 @@ class DiffusionModel(GenerativeModel):
         x = self.check_data(x, "x")
         batch_size = v.check_positive_int("batch_size", batch_size)
         use_ema = v.check_bool("use_ema", use_ema)
+        if timestep_samples is not None:
+            timestep_samples = v.check_positive_int("timestep_samples", timestep_samples)
+            self.timestep_strata(timestep_samples)  # checks K ≤ T − 1
         self.reseed(seed)
-        fn, parts = self._bound(use_ema), []
+        fn, parts = self._bound(use_ema, timestep_samples), []
         for i in range(0, len(x), batch_size):
             x0 = self.to_model_space(ops.convert_to_tensor(x[i:i + batch_size]))
             parts.append([ops.convert_to_numpy(a).astype("float64") for a in fn(x0)])

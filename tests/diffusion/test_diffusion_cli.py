@@ -64,6 +64,26 @@ def test_evaluate_gives_the_held_out_loss_and_the_bound(grey_run, grey_model, fa
     assert bound["nats"] == pytest.approx(direct["nats"].mean(), rel=1e-6)
 
 
+def test_evaluate_with_strata_of_the_steps(grey_run, grey_model, fashion_mnist_dir, tmp_path, capsys):
+    from keras_genmodels.gan import data
+
+    path = tmp_path / "metrics.json"
+    assert main(["evaluate", str(grey_run / "model.keras"), "--limit", "8", "--bound", "8", "--bound-timesteps", "4",
+                 "--local-dir", str(fashion_mnist_dir), "--json", str(path)]) == 0
+    assert "one t in each of 4 strata" in capsys.readouterr().out
+    bound = json.loads(path.read_text())["bound"]
+    assert bound["timestep_samples"] == 4
+    x = data.load_images("fashion_mnist", "test", 8, fashion_mnist_dir)
+    direct = grey_model.log_likelihood_bound(x, batch_size=100, seed=0, timestep_samples=4)
+    assert bound["nats"] == pytest.approx(direct["nats"].mean(), rel=1e-6)
+    for flags, expected in ((["--bound-timesteps", "4"], "--bound-timesteps applies with --bound N"),
+                            (["--bound", "2", "--bound-timesteps", "20"],
+                             "Expected --bound-timesteps of at most T - 1 = 19")):
+        assert main(["evaluate", str(grey_run / "model.keras"), "--limit", "8", *flags,
+                     "--local-dir", str(fashion_mnist_dir)]) != 0
+        assert expected in capsys.readouterr().err
+
+
 def test_sample_writes_a_grid_with_either_sampler(grey_run, tmp_path, capsys):
     out = tmp_path / "ddim.png"
     assert main(["sample", str(grey_run / "model.keras"), "--n", "4", "--out", str(out)]) == 0

@@ -228,6 +228,40 @@ def test_bound_is_the_sum_of_nonnegative_terms_at_the_streams_draws():
     np.testing.assert_array_equal(again["nats"], bound["nats"])
 
 
+def _exact_steps(model):
+    """The exact predictor's L_{t−1} for t = 2..T: D/2 (log β_t/β̃_t + β̃_t/β_t − 1), whatever x_t."""
+    b, abar = model.betas, model.alphas_cumprod
+    posterior = (1 - abar[:-1]) / (1 - abar[1:]) * b[1:]
+    return D / 2 * (np.log(b[1:] / posterior) + posterior / b[1:] - 1)
+
+
+def test_timestep_strata_cut_the_steps_into_contiguous_pieces():
+    model = _tiny()
+    starts, sizes = model.timestep_strata(4)  # T − 1 = 9 steps: 3 + 2 + 2 + 2
+    np.testing.assert_array_equal(sizes, [3, 2, 2, 2])
+    np.testing.assert_array_equal(starts, [1, 4, 6, 8])
+    starts, sizes = model.timestep_strata()
+    np.testing.assert_array_equal(starts, np.arange(1, T))
+    np.testing.assert_array_equal(sizes, np.ones(T - 1))
+
+
+def test_stratified_bound_is_exact_with_one_step_per_stratum_and_unbiased_with_fewer():
+    """The exact predictor's L_{t−1} does not depend on x_t: K = T − 1 strata give the sum itself, and with
+    K = 1 (one step in 2..T, weight T − 1) the mean over examples is the sum within its standard error."""
+    x0 = np.random.default_rng(2).integers(1, 255, SHAPE) / 127.5 - 1
+    model = _exact(x0)
+    steps = _exact_steps(model)
+    full = model.log_likelihood_bound(np.broadcast_to(x0, (2,) + SHAPE), seed=0, timestep_samples=T - 1)
+    np.testing.assert_allclose(full["diffusion"], steps.sum(), rtol=1e-4)
+    one = model.log_likelihood_bound(np.broadcast_to(x0, (4000,) + SHAPE), seed=1, timestep_samples=1,
+                                     batch_size=1000)
+    assert set(np.round(one["diffusion"] / (T - 1), 3)) <= set(np.round(steps, 3))  # one step's term, weighted
+    stderr = (T - 1) * steps.std() / math.sqrt(4000)
+    assert abs(one["diffusion"].mean() - steps.sum()) < 4 * stderr
+    assert one["diffusion"].std() > 0.1 * steps.sum()  # the draws do differ between examples
+    np.testing.assert_allclose(one["prior"], full["prior"][0], rtol=1e-6)
+
+
 def test_binary_decoder_is_two_bins_of_the_gaussian():
     means = np.linspace(-0.2, 0.2, 41)
     log_scale = np.log(0.01)
@@ -264,6 +298,10 @@ BAD_INPUT = [
     ("spins-not-plus-minus-one", lambda: _fit(_tiny("spins"), np.zeros((8,) + SHAPE, "float32"))(),
      r"every value −1 or \+1 \(data='spins'\). Received values \{0\}"),
     ("bound-out-of-range", lambda: _tiny().log_likelihood_bound(np.full((2,) + SHAPE, 2.0)), r"\[-1, 1\]"),
+    ("bound-strata-above-steps", lambda: _tiny().log_likelihood_bound(_grey(2), timestep_samples=T),
+     r"`timestep_samples` of at most T − 1 = 9 \(the steps 2..T\). Received: timestep_samples=10"),
+    ("bound-strata-zero", lambda: _tiny().log_likelihood_bound(_grey(2), timestep_samples=0),
+     r"`timestep_samples` must be a positive int"),
     ("ema-decay-one", lambda: _tiny(ema_decay=1.0), r"`ema_decay` must be a float in \[0, 1\). Received: ema_decay=1.0"),
     ("ema-decay-negative", lambda: _tiny(ema_decay=-0.1), r"`ema_decay` must be a float in \[0, 1\)"),
     ("timesteps-zero", lambda: DiffusionModel(_network(), data_shape=SHAPE, timesteps=0),

@@ -1,4 +1,4 @@
-"""The diffusion family's registration: its model, command line and signatures (presets come later)."""
+"""The diffusion family's registration: its model, command line, signatures and presets."""
 
 from keras_genmodels import families
 
@@ -9,7 +9,7 @@ FAMILY = families.register(
         models=("keras_genmodels.diffusion.model:DiffusionModel",),
         cli="keras_genmodels.diffusion.cli",
         signatures="keras_genmodels.diffusion.export:signatures",
-        presets=None,
+        presets="keras_genmodels.diffusion.presets",
         default_dataset="fashion_mnist",
     )
 )

@@ -131,6 +131,23 @@ def test_gan_two_replicas_match_one_device(mirrored):
     assert one["history"]["gradient_penalty"][0] > 0
 
 
+def test_diffusion_two_replicas_learn_as_one_device(mirrored):
+    """Each replica draws its own t and ε, so the runs differ draw by draw; both learn the one-point data's
+    ε (the loss falls from ~1 to ~0.23), with the loss summed over the global batch; the EMA network
+    follows the live one, and both sample around the point."""
+    one, two = mirrored["diffusion_one"], mirrored["diffusion_two"]
+    for run in (one, two):
+        loss = run["history"]["loss"]
+        assert loss[0] > 0.5 and np.mean(loss[-5:]) < 0.5 * loss[0], loss
+        assert run["ema_gap"] < 0.05
+        samples = np.asarray(run["samples"]).reshape(64, 4)
+        point = np.array([0.5, -0.5, 0.25, -0.75])
+        assert np.corrcoef(samples.mean(axis=0), point)[0, 1] > 0.95  # not converged: shrunk towards 0
+        np.testing.assert_allclose(samples.mean(axis=0), point, atol=0.3)
+    assert abs(np.mean(one["history"]["loss"][-5:]) - np.mean(two["history"]["loss"][-5:])) < 0.1
+    assert one["history"]["loss"] != two["history"]["loss"]  # the replicas' draws differ from one device's
+
+
 def test_gaussian_rbm_two_replicas_keep_global_data_statistics(mirrored):
     one, two = mirrored["gaussian_rbm_one"], mirrored["gaussian_rbm_two"]
     for name in ("data_mean", "data_second_moment", "data_count"):

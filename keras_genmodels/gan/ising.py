@@ -20,8 +20,8 @@ collapse onto one sign reported by Lee et al. cannot happen.
 A temperature-conditional model (several training temperatures) sees
 c = (T − T_min) / (T_max − T_min) as an input of both networks.
 
-The report (`physics_report`), per temperature, with e = E/N and m = M/N per
-configuration (N = L²):
+The report (`physics_report`, the family-neutral `metrics.ising_study`), per
+temperature, with e = E/N and m = M/N per configuration (N = L²):
 
 - W1(e), W1(m): the 1-Wasserstein distances W1 = ∫ |F(x) − G(x)| dx of the
   empirical laws of the model's and Monte Carlo's e and m (D'Angelo &
@@ -60,9 +60,6 @@ defaults are `RECIPES[L]` (`recipe`).
 """
 
 import argparse
-import glob
-import json
-import math
 import os
 import sys
 import time
@@ -76,24 +73,43 @@ from keras_genmodels._files import atomic_write_json
 from keras_genmodels.gan import data as gan_data
 from keras_genmodels.gan import networks
 from keras_genmodels.gan.model import WGANGP
-from keras_genmodels.metrics.ising import ising_distances
-from keras_genmodels.physics import lattice, sample_ising
+from keras_genmodels.metrics import ising_study
+from keras_genmodels.metrics.ising_study import (
+    FIGURES,
+    MODE_BALANCE_TOLERANCE,
+    OBSERVABLES,
+    PUBLISHED_W1,
+    format_summary,
+    summarize_reports,
+    targets,
+)
+from keras_genmodels.physics import lattice
+
+__all__ = [
+    "FIGURES",
+    "MODE_BALANCE_TOLERANCE",
+    "OBSERVABLES",
+    "PUBLISHED_W1",
+    "RECIPES",
+    "TRAINING_GRID",
+    "T_C",
+    "default_report_temperatures",
+    "format_summary",
+    "main",
+    "physics_report",
+    "recipe",
+    "run_seed",
+    "summarize_folder",
+    "summarize_reports",
+    "targets",
+    "train_ising_gan",
+]
 
 T_C = lattice.T_C
 
 # The conditional model's training grid: 9 temperatures in [1.5, 3.5] with
 # the report's 1.8, T_c and 3.0 among them.
 TRAINING_GRID = (1.5, 1.8, 2.0, T_C, 2.5, 2.75, 3.0, 3.25, 3.5)
-
-# W1 of D'Angelo & Böttcher 2020 (Phys. Rev. Research 2, 023266) at L = 32, T = 2.5.
-PUBLISHED_W1 = {
-    (32, 2.5): {
-        "rbm": {"magnetization_w1": 0.099, "energy_w1": 0.02},
-        "convolutional_vae": {"magnetization_w1": 0.047, "energy_w1": 0.06},
-    },
-}
-# Below T_c: |fraction(m > 0) − 1/2| ≤ this.
-MODE_BALANCE_TOLERANCE = 0.05
 
 # The training recipes of the study (docs/gan.md), by lattice size, sized for 4-10 CPU minutes a
 # seed on 2 cores (not converged); `train_ising_gan`'s defaults are those of L = 16.
@@ -105,8 +121,6 @@ RECIPES = {
          "learning_rate": 5e-4, "final_learning_rate": 2.5e-5, "d_steps": 3, "gp_weight": 10.0,
          "magnetization_feature": True, "straight_through": True},
 }
-FIGURES = ("positive_magnetization_fraction", "energy_w1", "magnetization_w1", "abs_magnetization_w1")
-OBSERVABLES = ("energy", "abs_magnetization", "heat_capacity", "susceptibility")
 
 
 def recipe(L):
@@ -241,11 +255,6 @@ def train_ising_gan(
     return model, out
 
 
-def _float(x):
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 def _check_report_temperatures(model, L, temperatures):
     """The report's temperatures (a float64 array), checked against the model."""
     L = v.check_positive_int("L", L)
@@ -283,32 +292,13 @@ def default_report_temperatures(model):
     return [lo, T_C, hi] if lo < T_C < hi else [lo, hi]
 
 
-def targets(L, temperature, row):
-    """The issue's targets at (L, T), each `{"value", "target", "met"}`, from a report row.
-
-    Below T_c: `balanced_magnetization`, |fraction(m > 0) − 1/2| ≤ 0.05. Where
-    `PUBLISHED_W1` has figures for (L, T): `energy_w1` and `magnetization_w1`
-    below the smallest published value.
-    """
-    out = {}
-    if temperature < T_C:
-        f = row["positive_magnetization_fraction"]
-        out["balanced_magnetization"] = {"value": f, "target": f"0.5 ± {MODE_BALANCE_TOLERANCE}",
-                                         "met": bool(abs(f - 0.5) <= MODE_BALANCE_TOLERANCE)}
-    published = next((p for (size, T), p in PUBLISHED_W1.items() if size == L and abs(T - temperature) < 1e-6), None)
-    for name in ("energy_w1", "magnetization_w1") if published else ():
-        best = min(model[name] for model in published.values())
-        out[name] = {"value": row[name], "target": f"< {best}", "met": bool(row[name] < best)}
-    return out
-
-
 def physics_report(model, L, temperatures, n_samples=4000, reference_n=4000, seed=0):
     """The model's samples against fresh Monte Carlo at each temperature (module docstring).
 
     The model draws `n_samples` configurations at T (seed `seed + 2`);
     `physics.sample_ising` draws `reference_n` (seed `seed + 1`: the training
     data of `train_ising_gan` come from other streams, `gan.data.ising_data`);
-    `metrics.ising_distances` compares them.
+    `metrics.ising_distances` compares them (`metrics.ising_study.physics_report`).
 
     Args:
         model: a spin `GAN` of L x L configurations (`train_ising_gan`).
@@ -332,96 +322,23 @@ def physics_report(model, L, temperatures, n_samples=4000, reference_n=4000, see
         All numbers are plain floats (`None` for NaN).
     """
     temps = _check_report_temperatures(model, L, temperatures)
-    n_samples = v.check_positive_int("n_samples", n_samples)
-    reference_n = v.check_positive_int("reference_n", reference_n)
-    seed = v.check_seed("seed", seed, allow_none=False, non_negative=True)
-    if n_samples < 2 or reference_n < 2:
-        raise ValueError(f"Expected n_samples and reference_n >= 2. Received: {n_samples}, {reference_n}")
-    rows = []
-    for T in temps:
-        start = time.perf_counter()
-        condition = {"temperature": float(T)} if model.temperature_range is not None else {}
-        samples = gan_data.spins_of(model.sample(n_samples, seed=seed + 2, **condition))
-        reference = sample_ising(L, float(T), reference_n, seed=seed + 1).spins
-        d = ising_distances(samples, reference, float(T))
-        row = {"temperature": float(T)}
-        for name in FIGURES + ("reference_positive_magnetization_fraction",):
-            row[name] = _float(d[name])
-        for name in OBSERVABLES:
-            for key in (name, f"reference_{name}", f"{name}_relative_error"):
-                row[key], row[f"{key}_sigma"] = _float(d[key].value), _float(d[key].error)
-        row["targets"] = targets(L, float(T), row)
-        row["seconds"] = time.perf_counter() - start
-        rows.append(row)
-    met = [t["met"] for row in rows for t in row["targets"].values()]
-    return {"L": L, "n_samples": n_samples, "reference_n": reference_n, "seed": seed, "temperatures": rows,
-            "targets_met": all(met) if met else None}
+    conditional = model.temperature_range is not None
+
+    def draw(T, n, seed):
+        condition = {"temperature": T} if conditional else {}
+        return gan_data.spins_of(model.sample(n, seed=seed + 2, **condition))
+
+    return ising_study.physics_report(draw, L, temps, n_samples=n_samples, reference_n=reference_n, seed=seed)
 
 
 # ------------------------------------------------------------------ seeds
-def summarize_reports(reports):
-    """Mean and sample standard deviation (ddof = 1; 0 for one report) over reports, per temperature.
-
-    Args:
-        reports: `physics_report` results of one L over the same temperatures
-            (one per seed).
-
-    Returns:
-        A list with one dict per temperature: `temperature`, `n`, and for each
-        figure (`FIGURES`, the relative errors of `OBSERVABLES`)
-        `{"mean", "sd", "values"}`, and `targets_met` (how many reports met
-        each target).
-    """
-    if not reports:
-        raise ValueError("Expected at least one report. Received none.")
-    names = list(FIGURES) + [f"{o}_relative_error" for o in OBSERVABLES]
-    out = []
-    for i, first in enumerate(reports[0]["temperatures"]):
-        rows = [r["temperatures"][i] for r in reports]
-        if any(abs(row["temperature"] - first["temperature"]) > 1e-9 for row in rows):
-            raise ValueError("Expected reports over the same temperatures. Received: "
-                             f"{sorted({row['temperature'] for row in rows})} at position {i}")
-        entry = {"temperature": first["temperature"], "n": len(rows)}
-        for name in names:
-            values = np.asarray([np.nan if row[name] is None else row[name] for row in rows], "float64")
-            sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-            entry[name] = {"mean": float(values.mean()), "sd": sd, "values": values.tolist()}
-        entry["targets_met"] = {k: sum(bool(row["targets"][k]["met"]) for row in rows)
-                                for k in first["targets"]}
-        out.append(entry)
-    return out
-
-
-def format_summary(L, summary):
-    """A plain-text table of `summarize_reports`: mean ± sd of each figure per temperature."""
-    short = {"positive_magnetization_fraction": "f(m>0)", "energy_w1": "W1(e)", "magnetization_w1": "W1(m)",
-             "abs_magnetization_w1": "W1(|m|)", "energy_relative_error": "r(e)",
-             "abs_magnetization_relative_error": "r(<|m|>)", "heat_capacity_relative_error": "r(c)",
-             "susceptibility_relative_error": "r(chi)"}
-    lines = []
-    for entry in summary:
-        lines.append(f"L = {L}, T = {entry['temperature']:.4g} ({entry['n']} seeds)")
-        for name, label in short.items():
-            s = entry[name]
-            lines.append(f"  {label:>9}: {s['mean']:+.4f} ± {s['sd']:.4f}   "
-                         + " ".join(f"{x:+.4f}" for x in s["values"]))
-        for name, met in entry["targets_met"].items():
-            lines.append(f"  target {name}: met by {met} of {entry['n']}")
-    return "\n".join(lines)
-
-
 def _result_path(out, L, seed):
     return os.path.join(out, f"gan_ising_L{L}_seed{seed}.json")
 
 
 def summarize_folder(folder):
-    """`{L: summarize_reports(...)}` of the `gan_ising_L*_seed*.json` files in `folder`."""
-    by_L = {}
-    for path in sorted(glob.glob(os.path.join(glob.escape(folder), "gan_ising_L*_seed*.json"))):
-        with open(path, encoding="utf-8") as f:
-            run = json.load(f)
-        by_L.setdefault(run["report"]["L"], []).append(run["report"])
-    return {L: summarize_reports(reports) for L, reports in sorted(by_L.items())}
+    """`{L: summarize_reports(...)}` of the `gan_ising_L*_seed*.json` files in `folder` (`ising_study`)."""
+    return ising_study.summarize_folder(folder, "gan_ising_L*_seed*.json")
 
 
 def run_seed(L, temperatures, seed, train_temperatures=None, n_samples=4000, reference_n=4000, verbose=0,

@@ -30,6 +30,7 @@ samples for the same seed; `--method ddpm` runs the ancestral chain of all T
 steps.
 """
 
+import argparse
 import os
 
 import numpy as np
@@ -74,6 +75,8 @@ def add_train_arguments(p):
     p.add_argument("--loss", default="mse", choices=LOSSES,
                    help="|eps - eps_hat|^2 (L_simple, Ho et al.) or |eps - eps_hat| (keras-io's DDIM)")
     p.add_argument("--ema-decay", type=float, default=0.999, help="decay of the EMA weights, in [0, 1)")
+    p.add_argument("--ema-warmup", action=argparse.BooleanOptionalAction, default=True,
+                   help="decay min(d, (1 + n) / (10 + n)) at step n, so that the random initial weights fade")
     p.add_argument("--widths", type=v.positive_int_flag, nargs="+", default=None,
                    help="U-Net channels per resolution, highest first (images 32 64 96 128, Ising 32 64)")
     p.add_argument("--groups", type=v.positive_int_flag, default=8,
@@ -148,7 +151,7 @@ def _settings(args):
                 f"Expected --L to be a multiple of 2^(number of --widths - 1) = {factor} (the lattice network "
                 f"pools by that factor on the torus). Received --L {args.L} --widths {' '.join(map(str, widths))}.")
     s = {name: getattr(args, name) for name in (
-        "dataset", "binarize", "timesteps", "schedule", "loss", "ema_decay", "groups", "block_depth", "attention",
+        "dataset", "binarize", "timesteps", "schedule", "loss", "ema_decay", "ema_warmup", "groups", "block_depth", "attention",
         "batch_size", "learning_rate", "weight_decay")}
     s["widths"] = list(widths)
     s["data"] = "spins" if spins else ("binary" if args.binarize else "grey")
@@ -168,7 +171,8 @@ def build_model(s, seed, data_shape=(28, 28, 1)):
         network = networks.unet(data_shape, widths=s["widths"], block_depth=s["block_depth"],
                                 attention=s["attention"], groups=s["groups"], seed=seed)
     return DiffusionModel(network, data_shape=data_shape, timesteps=s["timesteps"], schedule=s["schedule"],
-                          data=s["data"], loss=s["loss"], ema_decay=s["ema_decay"], seed=seed)
+                          data=s["data"], loss=s["loss"], ema_decay=s["ema_decay"],
+                          ema_warmup=s.get("ema_warmup", True), seed=seed)
 
 
 def load_data(dataset, split, data, limit=None, local_dir=None):

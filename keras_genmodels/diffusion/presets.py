@@ -39,7 +39,7 @@ from keras_genmodels.physics import lattice
 T_C = lattice.T_C
 
 _IMAGE_MODEL = {"class": "DiffusionModel", "widths": [16, 32, 64], "block_depth": 2, "groups": 8, "attention": False,
-                "timesteps": 1000, "schedule": "linear", "loss": "mse", "ema_decay": 0.999}
+                "timesteps": 1000, "schedule": "linear", "loss": "mse", "ema_decay": 0.999, "ema_warmup": True}
 _IMAGE_TRAIN = {"epochs": 3, "batch_size": 64, "learning_rate": 1e-3, "weight_decay": 1e-4, "seed": 0,
                 "mixed_precision": False}
 _IMAGE_EVALUATE = {"bound_examples": 2000, "bound_timestep_samples": 100, "sample_size": 2000, "sample_steps": 50,
@@ -49,7 +49,7 @@ _FASHION = {"dataset": "fashion_mnist", "train": "train (60,000 images)", "test"
 RECIPES = {
     "diffusion_fashion_mnist": {
         "kind": "image",
-        "description": ("A DDPM (Ho et al. 2020: T = 1000, linear schedule, L_simple, EMA 0.999, AdamW 1e-3 with weight "
+        "description": ("A DDPM (Ho et al. 2020: T = 1000, linear schedule, L_simple, EMA 0.999 with warm-up, AdamW 1e-3 with weight "
                         "decay 1e-4 as keras-io) with a U-Net of widths (16, 32, 64) on Fashion-MNIST grey levels in "
                         "[-1, 1], 3 epochs at batch 64 for a CPU budget"),
         "units": "nats",
@@ -60,7 +60,7 @@ RECIPES = {
     },
     "diffusion_binary_fashion_mnist": {
         "kind": "image",
-        "description": ("A DDPM (Ho et al. 2020: T = 1000, linear schedule, L_simple, EMA 0.999, AdamW 1e-3 with weight "
+        "description": ("A DDPM (Ho et al. 2020: T = 1000, linear schedule, L_simple, EMA 0.999 with warm-up, AdamW 1e-3 with weight "
                         "decay 1e-4) with a U-Net of widths (16, 32, 64) on binarised Fashion-MNIST (pixel > 127, the "
                         "RBM preset's data; the model sees 2b - 1 and its decoder is two bins of the Gaussian), 3 "
                         "epochs at batch 64 for a CPU budget"),
@@ -101,7 +101,7 @@ def _settings(r):
     return {"dataset": r["data"]["dataset"], "binarize": m["data"] == "binary", "data": m["data"],
             "widths": list(m["widths"]), "block_depth": m["block_depth"], "groups": m["groups"],
             "attention": m["attention"], "timesteps": m["timesteps"], "schedule": m["schedule"], "loss": m["loss"],
-            "ema_decay": m["ema_decay"], "batch_size": t["batch_size"], "learning_rate": t["learning_rate"],
+            "ema_decay": m["ema_decay"], "ema_warmup": m["ema_warmup"], "batch_size": t["batch_size"], "learning_rate": t["learning_rate"],
             "weight_decay": t["weight_decay"]}
 
 
@@ -143,6 +143,8 @@ def cli_command(r, out):
     for key, default in defaults.items():
         if s[key] != default:
             flags += [f"--{key.replace('_', '-')}", str(s[key])]
+    if not s["ema_warmup"]:
+        flags.append("--no-ema-warmup")
     if t.get("mixed_precision"):
         flags.append("--mixed-precision")
     return " ".join(["keras-genmodels train diffusion", *flags, "--out", out])

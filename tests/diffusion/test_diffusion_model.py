@@ -106,8 +106,10 @@ def test_default_networks_fit_the_data_shape():
 
 
 # ------------------------------------------------------------------ training
-def test_fit_reports_the_loss_and_moves_the_ema_after_each_step():
-    model = _tiny(ema_decay=0.9)
+@pytest.mark.parametrize("warmup, decay", [(False, 0.9), (True, 2 / 11)])
+def test_fit_reports_the_loss_and_moves_the_ema_after_each_step(warmup, decay):
+    """w_ema ← d_1 w_ema + (1 − d_1) w after the first step: d_1 = d, or min(d, 2 / 11) with the warm-up."""
+    model = _tiny(ema_decay=0.9, ema_warmup=warmup)
     model.compile(optimizer=keras.optimizers.SGD(0.1))
     w0, ema0 = _weights(model)
     for a, b in zip(w0, ema0):
@@ -116,9 +118,19 @@ def test_fit_reports_the_loss_and_moves_the_ema_after_each_step():
     assert set(history) == {"loss"} and np.isfinite(history["loss"][0])
     w1, ema1 = _weights(model)
     assert any(not np.array_equal(a, b) for a, b in zip(w0, w1))
-    for a, b, e in zip(w0, w1, ema1):  # w_ema ← d w_ema + (1 − d) w
-        np.testing.assert_allclose(e, 0.9 * a + 0.1 * b, rtol=1e-6, atol=1e-7)
+    for a, b, e in zip(w0, w1, ema1):
+        np.testing.assert_allclose(e, decay * a + (1 - decay) * b, rtol=1e-5, atol=1e-7)
     assert len(model.trainable_variables) == len(model.network.trainable_variables)
+
+
+def test_ema_warmup_decay_rises_to_the_decay():
+    model = _tiny(ema_decay=0.999)
+    steps = np.array([1, 10, 100, 1000, 10000])
+    got = [float(ops.convert_to_numpy(model.ema_decay_at(n))) for n in steps]
+    np.testing.assert_allclose(got, np.minimum(0.999, (1 + steps) / (10 + steps)), rtol=1e-6)
+    assert float(ops.convert_to_numpy(_tiny(ema_decay=0.999, ema_warmup=False).ema_decay_at(1))) == \
+        pytest.approx(0.999)
+    assert DiffusionModel.from_config(_tiny(ema_warmup=False).get_config()).ema_warmup is False
 
 
 def test_ema_decay_zero_keeps_the_live_weights_and_sampling_can_use_either():
@@ -316,6 +328,7 @@ BAD_INPUT = [
     ("bound-strata-zero", lambda: _tiny().log_likelihood_bound(_grey(2), timestep_samples=0),
      r"`timestep_samples` must be a positive int"),
     ("ema-decay-one", lambda: _tiny(ema_decay=1.0), r"`ema_decay` must be a float in \[0, 1\). Received: ema_decay=1.0"),
+    ("ema-warmup-not-bool", lambda: _tiny(ema_warmup="yes"), "`ema_warmup` must be"),
     ("ema-decay-negative", lambda: _tiny(ema_decay=-0.1), r"`ema_decay` must be a float in \[0, 1\)"),
     ("timesteps-zero", lambda: DiffusionModel(_network(), data_shape=SHAPE, timesteps=0),
      r"`timesteps` must be a positive int.*Received: timesteps=0"),

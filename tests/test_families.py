@@ -220,7 +220,30 @@ def test_registry_refuses_a_second_family_of_the_same_name_and_bad_names(toy_fam
 
 
 CORE = ["cli.py", "runner.py", "export.py", "saving.py", "presets.py", "preset_training.py",
-        "families.py", "generative_model.py", "training.py", "__init__.py"]
+        "families.py", "generative_model.py", "training.py", "__init__.py", "signed_data.py", "periodic.py",
+        "metrics/ising_study.py"]
+FAMILIES = sorted(p.name for p in (REPO / "keras_genmodels").iterdir() if (p / "family.py").exists())
+
+
+def _imported_modules(path):
+    """The `keras_genmodels...` modules that a file imports (absolute imports)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return {m for m in out if m.startswith("keras_genmodels.")}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_family_imports_no_other_family(family):
+    """A family is a folder: what two families share lives in the core (signed_data, periodic, ...)."""
+    others = set(FAMILIES) - {family}
+    for path in sorted((REPO / "keras_genmodels" / family).rglob("*.py")):
+        for module in _imported_modules(path):
+            assert module.split(".")[1] not in others, (str(path.relative_to(REPO)), module)
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -8,10 +8,10 @@
     keras-genmodels sample DIR/model.keras --n 16 --method ddpm --out samples.png
 
 Data (`DiffusionModel(data=...)`): Fashion-MNIST or MNIST scaled to [−1, 1]
-as keras-io does (`gan.data.load_images`, `data="grey"`); with `--binarize`
+as keras-io does (`signed_data.load_images`, `data="grey"`); with `--binarize`
 the pixels p > 127 as {0, 1} (`datasets.binarize_images`, the package's one
 rule, `data="binary"`); or Ising configurations ±1 from the library's Monte
-Carlo at one `--temperature` (`gan.data.ising_data`, `data="spins"`, the
+Carlo at one `--temperature` (`signed_data.ising_data`, `data="spins"`, the
 periodic `networks.lattice_network`).
 
 `evaluate` gives the held-out ε-prediction loss (the training objective, at
@@ -36,9 +36,9 @@ import os
 import numpy as np
 
 from keras_genmodels import _validation as v
-from keras_genmodels.gan import data as gan_data
+from keras_genmodels import signed_data
 
-DATASETS = gan_data.IMAGE_DATASETS + ("ising",)
+DATASETS = signed_data.IMAGE_DATASETS + ("ising",)
 SCHEDULES = ("linear", "cosine")  # DiffusionModel's (checked equal in the tests)
 LOSSES = ("mse", "mae")
 METHODS = ("ddpm", "ddim")
@@ -181,14 +181,14 @@ def load_data(dataset, split, data, limit=None, local_dir=None):
 
     if data == "binary":
         return datasets.load_unit_images(dataset, split, binarize="fixed", limit=limit, local_dir=local_dir)
-    return gan_data.load_images(dataset, split, limit, local_dir)
+    return signed_data.load_images(dataset, split, limit, local_dir)
 
 
 def _ising_configurations(L, temperature, n, seed):
     from keras_genmodels.physics import lattice
 
     temperatures = lattice.check_temperatures([temperature], "--temperature")
-    x, _ = gan_data.ising_data(L, temperatures, n, seed=seed)
+    x, _ = signed_data.ising_data(L, temperatures, n, seed=seed)
     return x
 
 
@@ -272,8 +272,8 @@ def held_out_data(model, args):
                              "--ising-temperature T (the model's history.json, which names it, was not found).")
         seed = HELD_OUT_SEED_OFFSET + (args.seed or 0)
         return _ising_configurations(model.data_shape[0], temperature, args.limit or HELD_OUT_CONFIGURATIONS, seed)
-    if args.dataset not in gan_data.IMAGE_DATASETS:
-        raise ValueError(f"Expected --dataset to be one of {', '.join(gan_data.IMAGE_DATASETS)} for an image "
+    if args.dataset not in signed_data.IMAGE_DATASETS:
+        raise ValueError(f"Expected --dataset to be one of {', '.join(signed_data.IMAGE_DATASETS)} for an image "
                          f"model. Received --dataset {args.dataset}.")
     return load_data(args.dataset, args.split, model.data, args.limit, args.local_dir)
 
@@ -352,7 +352,7 @@ def sample(model, args):
     detail = (f"DDPM, {model.timesteps} steps" if method == "ddpm" else f"DDIM, {steps} steps, η = {eta:g}") + \
         ", from x_T ~ N(0, I)"
     if model.data == "spins":
-        return Samples(gan_data.spins_of(values), image_shape=None, title=f"{args.n} diffusion configurations",
+        return Samples(signed_data.spins_of(values), image_shape=None, title=f"{args.n} diffusion configurations",
                        detail=detail)
     return Samples(plots.display_images(model, values), image_shape=tuple(model.data_shape[:2]),
                    title=f"{args.n} DiffusionModel samples", detail=detail)

@@ -47,7 +47,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_genmodels import _validation as v
-from keras_genmodels.gan.networks import CircularPad2D
+from keras_genmodels.periodic import CircularPad2D
 
 # Attention heads at the lowest resolution: one per 32 channels, 1 to 4.
 _MAX_HEADS = 4

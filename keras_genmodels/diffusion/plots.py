@@ -21,9 +21,8 @@ import numpy as np
 from keras import ops
 
 from keras_genmodels import _validation as v
-from keras_genmodels import plotting, training
+from keras_genmodels import plotting, signed_data, training
 from keras_genmodels.diffusion import process
-from keras_genmodels.gan import data as gan_data
 from keras_genmodels.sampling import backend
 
 
@@ -33,7 +32,7 @@ def display_images(model, x):
     Grey levels in [−1, 1] and spins ±1 become (x + 1) / 2, clipped; binary pixels are already {0, 1}.
     """
     x = np.asarray(x, "float32")
-    return np.clip(x, 0.0, 1.0) if model.data == "binary" else gan_data.to_unit_images(x)
+    return np.clip(x, 0.0, 1.0) if model.data == "binary" else signed_data.to_unit_images(x)
 
 
 class SampleGrids(training.EpochSampleGrids):
@@ -182,7 +181,7 @@ def chain_figure(model, x0, path=None, n_columns=8, seed=0):
     for r, (label, states) in enumerate(rows.items()):
         for c, (t, state) in enumerate(zip(times, states)):
             ax = axes[r][c]
-            image = gan_data.to_unit_images(state[None])[0]
+            image = signed_data.to_unit_images(state[None])[0]
             ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="Greys_r", vmin=0.0, vmax=1.0,
                       interpolation="nearest")
             ax.axis("off")

@@ -32,6 +32,7 @@ import keras
 from keras import layers, ops
 
 from keras_genmodels import _validation as v
+from keras_genmodels.periodic import CircularPad2D
 
 
 def _check_shape(name, shape, rank=3):
@@ -217,40 +218,6 @@ def dcgan_discriminator(input_shape=(28, 28, 1), condition_dim=None, seed=None, 
 
 
 # ------------------------------------------------------------- spin lattices
-@keras.saving.register_keras_serializable(package="keras_genmodels")
-class CircularPad2D(layers.Layer):
-    """Periodic padding of a (batch, H, W, C) batch by `pad` sites on each side (the torus).
-
-    Row r of the output is row (r − pad) mod H of the input, and the same for
-    columns, so that a "valid" convolution after it is a convolution on the
-    torus.
-
-    Args:
-        pad: sites added on each side, a non-negative int. Defaults to `1`.
-    """
-
-    def __init__(self, pad=1, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
-            raise ValueError(f"`pad` must be a non-negative int. Received: pad={pad!r}")
-        self.pad = pad
-
-    def call(self, x):
-        p = self.pad
-        if p == 0:
-            return x
-        x = ops.concatenate([x[:, -p:], x, x[:, :p]], axis=1)
-        return ops.concatenate([x[:, :, -p:], x, x[:, :, :p]], axis=2)
-
-    def compute_output_shape(self, input_shape):
-        b, h, w, c = input_shape
-        grow = lambda d: None if d is None else d + 2 * self.pad  # noqa: E731
-        return (b, grow(h), grow(w), c)
-
-    def get_config(self):
-        return {**super().get_config(), "pad": self.pad}
-
-
 def _periodic_conv(h, filters, seed, i, name, activation=None, kernel=3):
     h = CircularPad2D(kernel // 2, name=f"{name}_pad")(h)
     return layers.Conv2D(filters, kernel, padding="valid", activation=activation,

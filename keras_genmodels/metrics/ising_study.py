@@ -57,7 +57,7 @@ from keras_genmodels.physics import lattice, sample_ising
 # W1 of D'Angelo & Böttcher 2020 (Phys. Rev. Research 2, 023266) at L = 32, T = 2.5.
 PUBLISHED_W1 = {
     (32, 2.5): {
-        "rbm": {"magnetization_w1": 0.099, "energy_w1": 0.02},
+        "restricted_boltzmann_machine": {"magnetization_w1": 0.099, "energy_w1": 0.02},
         "convolutional_vae": {"magnetization_w1": 0.047, "energy_w1": 0.06},
     },
 }

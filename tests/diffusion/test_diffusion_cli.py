@@ -44,7 +44,7 @@ def test_train_writes_a_model_that_loads_its_history_and_pictures(grey_run, grey
 
 
 def test_evaluate_gives_the_held_out_loss_and_the_bound(grey_run, grey_model, fashion_mnist_dir, tmp_path, capsys):
-    from keras_genmodels.gan import data
+    from keras_genmodels import signed_data as data
 
     path = tmp_path / "metrics.json"
     assert main(["evaluate", str(grey_run / "model.keras"), "--limit", "16", "--bound", "6",
@@ -65,7 +65,7 @@ def test_evaluate_gives_the_held_out_loss_and_the_bound(grey_run, grey_model, fa
 
 
 def test_evaluate_with_strata_of_the_steps(grey_run, grey_model, fashion_mnist_dir, tmp_path, capsys):
-    from keras_genmodels.gan import data
+    from keras_genmodels import signed_data as data
 
     path = tmp_path / "metrics.json"
     assert main(["evaluate", str(grey_run / "model.keras"), "--limit", "8", "--bound", "8", "--bound-timesteps", "4",
@@ -116,7 +116,7 @@ def test_export_sample_equals_model_sample_and_denoise_the_ema_network(grey_run,
 def test_chain_figure_shows_the_forward_and_the_reverse_chain(grey_model, fashion_mnist_dir, tmp_path,
                                                                 check_figure):
     from keras_genmodels.diffusion import plots
-    from keras_genmodels.gan import data
+    from keras_genmodels import signed_data as data
 
     x0 = data.load_images("fashion_mnist", "test", 1, fashion_mnist_dir)[0]
     forward = plots.forward_chain(grey_model, x0, [0, 20], seed=1)

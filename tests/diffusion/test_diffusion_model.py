@@ -155,7 +155,7 @@ def test_training_does_not_stall_at_the_loss_of_a_constant_prediction(fashion_mn
     """keras-io#989 reports DDPM training stuck at a constant loss. ε̂ = 0 scores E‖ε‖²/D = 1: the default
     U-Net (narrow) on 256 Fashion-MNIST images goes well below it within 8 epochs of 8 steps, and keeps falling."""
     from keras_genmodels.diffusion import networks
-    from keras_genmodels.gan import data
+    from keras_genmodels import signed_data as data
 
     x = data.load_images("fashion_mnist", "train", 256, fashion_mnist_dir)
     model = DiffusionModel(networks.unet(widths=(8, 16), block_depth=1, seed=0), seed=0)

@@ -62,6 +62,30 @@ def _rbm(name, **kwargs):
     return _rbm_case(getattr(rbm, name), **kwargs)
 
 
+def _binary_images(n=16):
+    return (np.random.default_rng(0).random((n, 28, 28, 1)) > 0.5).astype("float32")
+
+
+def _dbn_case():
+    from keras_genmodels.rbm import DeepBeliefNetwork
+
+    def make():
+        return DeepBeliefNetwork([784, 8, 4], n_chains=16, seed=0)  # each RBM is compiled by `fit`
+
+    return make(), make, _binary_images(), _binary_images()
+
+
+def _dbm_case():
+    from keras_genmodels.rbm import DeepBoltzmannMachine
+
+    def make():
+        model = DeepBoltzmannMachine(784, 8, 4, n_chains=16, seed=0)
+        model.compile()
+        return model
+
+    return make(), make, _binary_images(), _binary_images()
+
+
 def _feature_network_case():
     from keras_genmodels.features import FeatureNetwork
 
@@ -164,6 +188,8 @@ CASES = {
     "keras_genmodels>BernoulliRBM": lambda: _rbm("BernoulliRBM", persistent=True, n_chains=16),
     "keras_genmodels>GaussianBernoulliRBM": lambda: _rbm("GaussianBernoulliRBM", learn_variance=True),
     "keras_genmodels>TemperedBernoulliRBM": lambda: _rbm("TemperedBernoulliRBM", n_chains=8, n_temperatures=3),
+    "keras_genmodels>DeepBeliefNetwork": _dbn_case,
+    "keras_genmodels>DeepBoltzmannMachine": _dbm_case,
     "keras_genmodels>FeatureNetwork": _feature_network_case,
     "keras_genmodels>EnergyBasedModel": _ebm_case,
     "keras_genmodels>WGANGP": lambda: _gan_case(_gan_class("WGANGP"), d_steps=2),

@@ -5,6 +5,14 @@
 - `log_partition_exact`, `log_partition_ais`, `log_likelihood`: the
   partition function and the log-likelihood in nats (also model methods).
 - `FreeEnergyGap`: the overfitting monitor added by `fit(validation_data=...)`.
+- `DeepBeliefNetwork`: BernoulliRBMs stacked, trained greedily (and by
+  up-down), with the variational bound on log p(v) of Salakhutdinov &
+  Murray (2008) (`rbm.deep_belief`).
+- `DeepBoltzmannMachine`: two hidden layers, mean-field and PCD training,
+  log Z by AIS on its bipartite RBM view and the mean-field bound
+  (Salakhutdinov & Hinton 2009) (`rbm.deep_boltzmann`).
+- `LikelihoodBound`: the bounds' mean, error bar and per-example values
+  (`rbm.bounds`).
 - `TemperedBernoulliRBM`, `parallel_tempering_sample`: parallel tempering for
   the negative phase and for sampling (Desjardins et al. 2010).
 - `fit_rbm_ising`, `fit_rbm_exact_likelihood`: RBMs trained on Ising
@@ -26,8 +34,11 @@ from keras_genmodels._lazy import lazy_attributes
 __all__ = [
     "AISEstimate",
     "BernoulliRBM",
+    "DeepBeliefNetwork",
+    "DeepBoltzmannMachine",
     "FreeEnergyGap",
     "GaussianBernoulliRBM",
+    "LikelihoodBound",
     "RestrictedBoltzmannMachine",
     "TemperedBernoulliRBM",
     "auto_method",
@@ -44,8 +55,11 @@ __all__ = [
 __getattr__, __dir__ = lazy_attributes(__name__, {
     "AISEstimate": "partition",
     "BernoulliRBM": "bernoulli_rbm",
+    "DeepBeliefNetwork": "deep_belief",
+    "DeepBoltzmannMachine": "deep_boltzmann",
     "FreeEnergyGap": "callbacks",
     "GaussianBernoulliRBM": "gaussian_bernoulli_rbm",
+    "LikelihoodBound": "bounds",
     "RestrictedBoltzmannMachine": "rbm_base",
     "TemperedBernoulliRBM": "tempering",
     "auto_method": "partition",

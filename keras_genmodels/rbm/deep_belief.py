@@ -71,6 +71,7 @@ from keras_genmodels.rbm.bounds import (  # noqa: F401  (public here too)
     bernoulli_entropy,
     bernoulli_log_likelihood,
 )
+from keras_genmodels.rbm.eager import ROWS_PER_BATCH
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
 from keras_genmodels.sampling.backend import bernoulli, compile_function
 
@@ -80,7 +81,7 @@ RBM_SEED_STRIDE = 1000
 EXACT_MAX_UNITS = partition.AUTO_EXACT_MAX_UNITS
 # Rows per batch of the eager methods; joint hidden states per chunk of the exact bound,
 # whose (rows, states) float64 matrices take _EXACT_ROWS * _STATES * 8 bytes = 8 MB each.
-_ROWS, _EXACT_ROWS, _STATES = 4096, 1024, 1024
+_ROWS, _EXACT_ROWS, _STATES = ROWS_PER_BATCH, 1024, 1024
 
 
 # ----------------------------------------------------------------- the math

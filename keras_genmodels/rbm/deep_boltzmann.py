@@ -39,7 +39,7 @@ from keras_genmodels._validation import (
     check_seed,
 )
 from keras_genmodels.generative_model import GenerativeModel
-from keras_genmodels.rbm import bounds, partition
+from keras_genmodels.rbm import bounds, eager, partition
 from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
 from keras_genmodels.rbm.bounds import LikelihoodBound  # noqa: F401  (public here too)
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
@@ -584,19 +584,13 @@ class DeepBoltzmannMachine(GenerativeModel):
         """NumPy training data checked eagerly: D features per example, every value 0 or 1."""
         return self.check_visible(name, x)
 
-    def map_batches(self, fn, x, batch_size=4096):
+    def map_batches(self, fn, x, batch_size=eager.ROWS_PER_BATCH):
         """`fn` (a `keras.ops` function of a batch) on the rows of `x` in batches; NumPy, concatenated on axis 0."""
-        out = [
-            ops.convert_to_numpy(fn(ops.convert_to_tensor(x[i : i + batch_size], self.compute_dtype)))
-            for i in range(0, x.shape[0], batch_size)
-        ]
-        return np.concatenate(out, axis=0)
+        return eager.map_batches(fn, x, self.compute_dtype, batch_size)
 
     def reseed(self, seed):
         """Restart the sampling stream at `seed` (the seed pair [seed, 0]); `None` leaves it."""
-        if check_seed("seed", seed) is not None:
-            state = self.sampling_seed_generator.state
-            state.assign(ops.convert_to_tensor([int(seed), 0], dtype=state.dtype))
+        eager.restart_stream(self.sampling_seed_generator, seed)
 
     def mean_field(self, v, steps=None):
         """The mean-field posterior (mu1, mu2) of `v` (`compute_mean_field`), as NumPy arrays.

@@ -17,6 +17,25 @@ from keras_genmodels._validation import check_array, check_positive_int, check_s
 from keras_genmodels.rbm import partition
 from keras_genmodels.sampling.backend import bernoulli, compile_function
 
+# Rows per batch of the eager methods (`map_batches`).
+ROWS_PER_BATCH = 4096
+
+
+def map_batches(fn, x, dtype, batch_size=ROWS_PER_BATCH):
+    """`fn` (a `keras.ops` function of a batch) on the rows of `x` in batches of `dtype`; NumPy, joined on axis 0."""
+    out = [
+        ops.convert_to_numpy(fn(ops.convert_to_tensor(x[i : i + batch_size], dtype)))
+        for i in range(0, x.shape[0], batch_size)
+    ]
+    return np.concatenate(out, axis=0)
+
+
+def restart_stream(generator, seed):
+    """Restart the `SeedGenerator` `generator` at `seed` (the seed pair [seed, 0]); `None` leaves it."""
+    if check_seed("seed", seed) is not None:
+        state = generator.state
+        state.assign(ops.convert_to_tensor([int(seed), 0], dtype=state.dtype))
+
 
 class RBMEagerMethods:
     """The user-facing methods of `RestrictedBoltzmannMachine`."""
@@ -51,13 +70,9 @@ class RBMEagerMethods:
         self.check_visible_values(name, arr, mean_field=mean_field)
         return arr.reshape(arr.shape[0], self.n_visible)
 
-    def map_batches(self, fn, x, batch_size=4096):
+    def map_batches(self, fn, x, batch_size=ROWS_PER_BATCH):
         """`fn` (a `keras.ops` function of a batch) applied to the rows of `x` in batches; NumPy."""
-        out = [
-            ops.convert_to_numpy(fn(ops.convert_to_tensor(x[i : i + batch_size], self.compute_dtype)))
-            for i in range(0, x.shape[0], batch_size)
-        ]
-        return np.concatenate(out, axis=0)
+        return map_batches(fn, x, self.compute_dtype, batch_size)
 
     def reseed(self, seed):
         """Restart the sampling stream at `seed` (the seed pair [seed, 0]); `None` leaves it.
@@ -66,9 +81,7 @@ class RBMEagerMethods:
         model's sampling generator, which this restarts, so that a seeded call
         is reproducible without retracing a compiled chain.
         """
-        if check_seed("seed", seed) is not None:
-            state = self.sampling_seed_generator.state
-            state.assign(ops.convert_to_tensor([int(seed), 0], dtype=state.dtype))
+        restart_stream(self.sampling_seed_generator, seed)
 
     # ---------------------------------------------------------- energies
     def free_energy(self, v):

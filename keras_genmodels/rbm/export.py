@@ -47,10 +47,11 @@ h2 ~ P(h2 | h1) with [seed, 3i + 3].
 import numpy as np
 
 from keras_genmodels.export import check_scalars, seed_pair
+from keras_genmodels.rbm.eager import ROWS_PER_BATCH
 
 # Rows per draw of an RBM's eager `sample_visible` (`RBMEagerMethods.map_batches`'
 # batch): block i of the rows is drawn with the seed pair [seed, i].
-_ROWS_PER_DRAW = 4096
+_ROWS_PER_DRAW = ROWS_PER_BATCH  # the eager methods' row batches (`rbm.eager`)
 # Keras folds int64 seeds into int32 modulo this before a stateless draw.
 _INT32_SEED_MODULUS = 2**31 - 2
 

@@ -7,10 +7,10 @@
 - `FreeEnergyGap`: the overfitting monitor added by `fit(validation_data=...)`.
 - `DeepBeliefNetwork`: BernoulliRBMs stacked, trained greedily (and by
   up-down), with the variational bound on log p(v) of Salakhutdinov &
-  Murray (2008) (`rbm.deep_belief`).
+  Murray (2008) (`rbm.deep_belief`, `rbm.deep_belief_bound`, `rbm.wake_sleep`).
 - `DeepBoltzmannMachine`: two hidden layers, mean-field and PCD training,
   log Z by AIS on its bipartite RBM view and the mean-field bound
-  (Salakhutdinov & Hinton 2009) (`rbm.deep_boltzmann`).
+  (Salakhutdinov & Hinton 2009) (`rbm.deep_boltzmann`, `rbm.deep_boltzmann_likelihood`, `rbm.deep_boltzmann_init`).
 - `LikelihoodBound`: the bounds' mean, error bar and per-example values
   (`rbm.bounds`).
 - `TemperedBernoulliRBM`, `parallel_tempering_sample`: parallel tempering for

@@ -44,6 +44,10 @@ References:
     - Salakhutdinov & Murray 2008, "On the quantitative analysis of deep
       belief networks", ICML.
     - Goodfellow, Bengio & Courville 2016, "Deep Learning", section 20.3.
+
+The class is assembled from this module (the stack, greedy `fit`, sampling,
+the classifier), `wake_sleep` (`up_down`) and `deep_belief_bound`
+(`log_likelihood_bound`).
 """
 
 import math
@@ -53,7 +57,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_genmodels import _arrays
 from keras_genmodels._validation import (
     SEED_MAX,
     check_array,
@@ -64,32 +67,27 @@ from keras_genmodels._validation import (
     check_seed,
 )
 from keras_genmodels.generative_model import GenerativeModel
-from keras_genmodels.rbm import bounds, partition
 from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
 from keras_genmodels.rbm.bounds import (  # noqa: F401  (public here too)
     LikelihoodBound,
     bernoulli_entropy,
     bernoulli_log_likelihood,
 )
-from keras_genmodels.rbm.eager import ROWS_PER_BATCH
+from keras_genmodels.rbm.deep_belief_bound import (  # noqa: F401  (public here too)
+    _ROWS,
+    EXACT_MAX_UNITS,
+    DeepBeliefBound,
+    negative_free_energy,
+)
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
-from keras_genmodels.sampling.backend import bernoulli, compile_function
+from keras_genmodels.rbm.wake_sleep import UpDown
+from keras_genmodels.sampling.backend import bernoulli
 
 # RBM i is seeded with seed + RBM_SEED_STRIDE * (i + 1) (the DBN uses seed and seed + 1).
 RBM_SEED_STRIDE = 1000
-# Largest number of hidden units below the top RBM that `method="exact"` sums over.
-EXACT_MAX_UNITS = partition.AUTO_EXACT_MAX_UNITS
-# Rows per batch of the eager methods; joint hidden states per chunk of the exact bound,
-# whose (rows, states) float64 matrices take _EXACT_ROWS * _STATES * 8 bytes = 8 MB each.
-_ROWS, _EXACT_ROWS, _STATES = ROWS_PER_BATCH, 1024, 1024
 
 
 # ----------------------------------------------------------------- the math
-def negative_free_energy(v, kernel, visible_bias, hidden_bias):
-    """log p*(v) = -F(v) = b . v + sum_j softplus(c_j + (v W)_j) of a Bernoulli RBM, shape (batch,)."""
-    return ops.matmul(v, visible_bias) + ops.sum(ops.softplus(ops.matmul(v, kernel) + hidden_bias), -1)
-
-
 def _check_epochs(name, value):
     """An int >= 0 (0: the layer is left as it is)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
@@ -110,7 +108,7 @@ def check_layer_sizes(layer_sizes):
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
-class DeepBeliefNetwork(GenerativeModel):
+class DeepBeliefNetwork(DeepBeliefBound, UpDown, GenerativeModel):
     """Deep belief network: `BernoulliRBM`s stacked and trained layer by layer.
 
     `rbms[i]` has `layer_sizes[i]` visible and `layer_sizes[i + 1]` hidden
@@ -173,9 +171,6 @@ class DeepBeliefNetwork(GenerativeModel):
           belief networks", ICML.
     """
 
-    # `(gibbs_steps, compiled up-down step)`, and the compiled bound functions.
-    _up_down_function = None
-    _bound_functions = None
 
     def __init__(
         self,
@@ -599,125 +594,6 @@ class DeepBeliefNetwork(GenerativeModel):
             h = self.rbms[layer].sample_visible(h, seed=None if seed is None else (seed + layer) % 2**62)
         return self.rbms[0].visible_mean(h).astype("float32")
 
-    # -------------------------------------------------------------- up-down
-    def up_down_step(self, v, learning_rate, gibbs_steps):
-        """One up-down update on the batch `v` (keras.ops); returns the sum of its squared errors per unit.
-
-        Wake: h_0 = v, h_l ~ Q(h_l | h_{l-1}) with the recognition weights R.
-        Top: CD-k on the top RBM from its wake visible state h_{L-1}:
-            dW = <h_{L-1} P(h_L|h_{L-1})^T>_wake - <same>_negative.
-        Sleep: from the top RBM's negative visible state, h_{l-1} ~
-        p(h_{l-1} | h_l) down with the generative weights (means for v).
-        Delta rules (all computed before any update; eta = learning_rate):
-            generative:  W_l += eta <(h_{l-1} - p(h_{l-1}=1 | h_l)) h_l^T>_wake,
-                         b_l += eta <h_{l-1} - p(h_{l-1}=1 | h_l)>_wake,
-            recognition: R_l += eta <h_{l-1} (h_l - Q(h_l=1 | h_{l-1}))^T>_sleep,
-                         r_l += eta <h_l - Q(h_l=1 | h_{l-1})>_sleep,
-        and -eta weight_decay W on every kernel. The error is
-        mean_i (v_i - p(v_i = 1 | h_1^wake))^2 per example.
-        """
-        seed = self.seed_generator
-        n_layers = self.n_layers
-        batch = ops.cast(ops.shape(v)[0], v.dtype)
-        wake = [v]
-        for layer in range(n_layers - 1):
-            logits = ops.matmul(wake[-1], self.recognition_kernels[layer]) + self.recognition_biases[layer]
-            wake.append(bernoulli(ops.sigmoid(logits), seed))
-        top = self.rbms[-1]
-        v_pos = wake[-1]
-        ph_pos = ops.sigmoid(top.compute_hidden_logits(v_pos))
-        h = bernoulli(ph_pos, seed)
-        for step in range(gibbs_steps):
-            v_neg, mean = top.draw_visible(h, seed)
-            if step == 0:
-                first_mean = mean
-            ph_neg = ops.sigmoid(top.compute_hidden_logits(v_neg))
-            if step < gibbs_steps - 1:
-                h = bernoulli(ph_neg, seed)
-        sleep = [None] * n_layers
-        sleep[-1] = v_neg
-        for layer in range(n_layers - 2, -1, -1):
-            p = self.rbms[layer].compute_visible_mean(sleep[layer + 1])
-            sleep[layer] = p if layer == 0 else bernoulli(p, seed)
-
-        decay = self.weight_decay
-        updates = []
-        error = ops.mean(ops.square(v - first_mean), axis=-1) if n_layers == 1 else None
-        for layer in range(n_layers - 1):
-            rbm = self.rbms[layer]
-            delta = wake[layer] - rbm.compute_visible_mean(wake[layer + 1])  # (B, layer_sizes[layer])
-            if layer == 0:
-                error = ops.mean(ops.square(delta), axis=-1)
-            grad_w = ops.matmul(ops.transpose(delta), wake[layer + 1]) / batch - decay * rbm.kernel
-            updates += [(rbm.kernel, grad_w), (rbm.visible_bias, ops.mean(delta, axis=0))]
-            kernel, bias = self.recognition_kernels[layer], self.recognition_biases[layer]
-            # (B, layer_sizes[layer + 1])
-            q_delta = sleep[layer + 1] - ops.sigmoid(ops.matmul(sleep[layer], kernel) + bias)
-            grad_r = ops.matmul(ops.transpose(sleep[layer]), q_delta) / batch - decay * kernel
-            updates += [(kernel, grad_r), (bias, ops.mean(q_delta, axis=0))]
-        positive = ops.matmul(ops.transpose(v_pos), ph_pos)
-        negative = ops.matmul(ops.transpose(v_neg), ph_neg)
-        updates += [
-            (top.kernel, (positive - negative) / batch - decay * top.kernel),
-            (top.visible_bias, ops.mean(v_pos - v_neg, axis=0)),
-            (top.hidden_bias, ops.mean(ph_pos - ph_neg, axis=0)),
-        ]
-        deltas = [learning_rate * grad for _, grad in updates]
-        for (variable, _), delta in zip(updates, deltas):
-            variable.assign_add(delta)
-        return ops.sum(error)
-
-    def up_down(self, x, epochs=1, batch_size=100, learning_rate=0.001, gibbs_steps=3, verbose=0):
-        """Up-down (contrastive wake-sleep) fine-tuning, Hinton, Osindero & Teh 2006.
-
-        On its first run the recognition weights are untied from the RBMs
-        (`untie_weights`); each mini-batch then makes one `up_down_step`
-        (wake pass, CD-`gibbs_steps` on the top RBM, sleep pass, delta rules),
-        compiled once as a `compile_function`. The generative weights are the
-        lower RBMs' kernels and visible biases, and the top RBM stays an RBM
-        (tied weights); the lower RBMs' hidden biases are no longer used by
-        the DBN.
-
-        Args:
-            x: binary data, shape (N, D) or (N, ...).
-            epochs: int. Defaults to `1`.
-            batch_size: int. Defaults to `100`.
-            learning_rate: float > 0. Defaults to `0.001`.
-            gibbs_steps: int, the k of the top RBM's CD-k. Defaults to `3`
-                (Hinton et al. used a few, more as training went on).
-            verbose: 0 or 1 (a progress bar per epoch). Defaults to `0`.
-
-        Returns:
-            NumPy array (epochs,): each epoch's mean squared error per visible
-            unit between v and p(v = 1 | h_1 ~ Q(h_1 | v)).
-        """
-        x = self.check_visible("x", x)
-        epochs = check_positive_int("epochs", epochs)
-        batch_size = check_positive_int("batch_size", batch_size)
-        learning_rate = check_positive_float("learning_rate", learning_rate)
-        gibbs_steps = check_positive_int("gibbs_steps", gibbs_steps)
-        check_choice("verbose", verbose, (0, 1))
-        if float(ops.convert_to_numpy(self.untied)) < 0.5:
-            self.untie_weights()
-        key, step = self._up_down_function or (None, None)
-        if key != gibbs_steps:
-            step = compile_function(lambda v, lr: self.up_down_step(v, lr, gibbs_steps))
-            self._up_down_function = (gibbs_steps, step)
-        rate = ops.convert_to_tensor(learning_rate, self.compute_dtype)
-        n = x.shape[0]
-        errors = []
-        for _ in range(epochs):
-            order = np.random.default_rng(_arrays.seed_from_state(self.seed_generator)).permutation(n)
-            progress = keras.utils.Progbar(-(-n // batch_size)) if verbose else None
-            total = ops.zeros((), self.compute_dtype)
-            for start in range(0, n, batch_size):
-                batch = ops.convert_to_tensor(x[order[start : start + batch_size]], self.compute_dtype)
-                total = total + step(batch, rate)
-                if progress is not None:
-                    progress.add(1)
-            errors.append(float(ops.convert_to_numpy(total)) / n)
-        return np.asarray(errors)
-
     # ------------------------------------------------------------ classifier
     def to_classifier(self, n_classes, activation="sigmoid", dropout=0.0, input_shape=None):
         """A new, uncompiled `keras.Sequential` classifier initialised from the DBN.
@@ -775,162 +651,3 @@ class DeepBeliefNetwork(GenerativeModel):
             dense.set_weights([ops.convert_to_numpy(w) for w in self.recognition_weights(layer)])
         return model
 
-    # ------------------------------------------------------- likelihood bound
-    def log_likelihood_bound(
-        self,
-        data,
-        log_z=None,
-        method="monte_carlo",
-        n_samples=100,
-        log_z_method="auto",
-        ais_chains=100,
-        betas=None,
-        seed=None,
-    ):
-        """The variational lower bound on log p(v) of Salakhutdinov & Murray (2008), in nats.
-
-        With Q(h_1, ..., h_{L-1} | v) = prod_l Q(h_l | h_{l-1}) (recognition
-        weights) and p the generative model (module docstring),
-
-            log p(v) >= E_Q[log p*(h_{L-1}) + sum_l log p(h_{l-1} | h_l)] + H(Q) - log Z_top,
-
-        log p*(h) = -F_top(h), log p(h_{l-1} | h_l) = sum_i [h_{l-1,i} a_i -
-        softplus(a_i)], a = b_l + W_l h_l, and H(Q) = sum_l E[H(Q(h_l | h_{l-1}))],
-        each a closed-form factorial Bernoulli entropy sum_j [softplus(a_j) -
-        sigmoid(a_j) a_j]. For L = 1 this is log p(v) = -F(v) - log Z exactly.
-        Computed in float64.
-
-        Args:
-            data: binary visible vectors, shape (N, D) or (N, ...).
-            log_z: log Z_top (a float or an `AISEstimate`), or `None` to
-                compute it by `log_z_method`.
-            method: `"monte_carlo"`: the expectation by `n_samples` draws of
-                h ~ Q per example (an unbiased estimate of the bound; the
-                entropies of the conditionals in closed form); `"exact"`: a
-                sum over the 2^m joint states of the hidden layers below the
-                top RBM (m <= 20). Defaults to `"monte_carlo"`.
-            n_samples: int, draws per example. Defaults to `100`.
-            log_z_method: `"auto"` (exact when the top RBM's smaller layer has
-                at most 20 units, else AIS), `"exact"` or `"ais"`. Defaults to `"auto"`.
-            ais_chains: int, AIS runs. Defaults to `100`.
-            betas: AIS schedule. Defaults to `None` (`default_ais_schedule()`).
-            seed: int seed of the Monte Carlo draws and of AIS. Defaults to `None`.
-
-        Returns:
-            A `LikelihoodBound(mean, stderr, per_example, log_z)`.
-        """
-        data = self.check_visible("data", data)
-        check_choice("method", method, {"monte_carlo", "exact"})
-        n_samples = check_positive_int("n_samples", n_samples)
-        check_choice("log_z_method", log_z_method, {"auto", "exact", "ais"})
-        seed = check_seed("seed", seed)
-        hidden_units = sum(self.layer_sizes[1:-1])
-        if method == "exact" and hidden_units > EXACT_MAX_UNITS:
-            raise ValueError(
-                f"`method='exact'` sums over the 2^m joint states of the hidden layers below the top RBM; "
-                f"expected m <= {EXACT_MAX_UNITS}. Received m={hidden_units} "
-                f"(layer_sizes={self.layer_sizes}). Use method='monte_carlo'."
-            )
-        log_z, log_z_std = self._top_log_partition(log_z, log_z_method, ais_chains, betas, seed)
-        weights = self._bound_weights()
-        fns = self._compiled_bound_functions()
-        per_example = np.empty(data.shape[0], "float64")
-        if self.n_layers > 1 and method == "monte_carlo" and seed is not None:
-            generator = self.sampling_seed_generator
-            generator.state.assign(ops.convert_to_tensor([seed, 0], dtype=generator.state.dtype))
-        rows = _EXACT_ROWS if method == "exact" else _ROWS
-        for start in range(0, data.shape[0], rows):
-            v = ops.convert_to_tensor(data[start : start + rows], "float64")
-            if self.n_layers == 1:
-                value = negative_free_energy(v, *weights["top"])
-            elif method == "monte_carlo":
-                value = fns["monte_carlo"](v, weights, ops.convert_to_tensor(n_samples, "int32"))
-            else:
-                value = self._exact_bound_terms(v, weights, hidden_units, fns["exact"])
-            per_example[start : start + rows] = ops.convert_to_numpy(value)
-        return bounds.likelihood_bound(per_example, log_z, log_z_std)
-
-    def _top_log_partition(self, log_z, log_z_method, ais_chains, betas, seed):
-        """`(log Z_top, its standard error)`: given, exact or by AIS."""
-        return bounds.resolve_log_z(self.rbms[-1], log_z, log_z_method, ais_chains, betas, seed)
-
-    def _bound_weights(self):
-        """The weights the bound uses, as float64 tensors: recognition, generative and top."""
-
-        def f64(*tensors):
-            return tuple(ops.cast(ops.convert_to_tensor(t), "float64") for t in tensors)
-
-        lower = range(self.n_layers - 1)
-        top = self.rbms[-1]
-        return {
-            "recognition": [f64(*self.recognition_weights(layer)) for layer in lower],
-            "generative": [f64(self.rbms[layer].kernel, self.rbms[layer].visible_bias) for layer in lower],
-            "top": f64(top.kernel, top.visible_bias, top.hidden_bias),
-        }
-
-    def _compiled_bound_functions(self):
-        if self._bound_functions is None:
-            self._bound_functions = {
-                "monte_carlo": compile_function(self.sampled_bound_terms),
-                "exact": compile_function(self.exact_bound_terms),
-            }
-        return self._bound_functions
-
-    def sampled_bound_terms(self, v, weights, n_samples):
-        """Per example, the mean over `n_samples` draws h ~ Q(. | v) of (keras.ops, float64)
-
-            sum_{l=1}^{L-1} [H(Q(h_l | h_{l-1})) + log p(h_{l-1} | h_l)] + log p*(h_{L-1}),
-
-        an unbiased estimate of the bound plus log Z_top; shape (batch,).
-        """
-
-        def one_draw(i, total):
-            below, terms = v, total
-            for (kernel_r, bias_r), (kernel_g, bias_g) in zip(weights["recognition"], weights["generative"]):
-                logits = ops.matmul(below, kernel_r) + bias_r
-                h = bernoulli(ops.sigmoid(logits), self.sampling_seed_generator)
-                generative_logits = ops.matmul(h, ops.transpose(kernel_g)) + bias_g
-                terms = terms + bernoulli_entropy(logits) + bernoulli_log_likelihood(below, generative_logits)
-                below = h
-            return terms + negative_free_energy(below, *weights["top"])
-
-        total = ops.fori_loop(0, n_samples, one_draw, ops.zeros((ops.shape(v)[0],), "float64"))
-        return total / ops.cast(n_samples, "float64")
-
-    def exact_bound_terms(self, v, states, weights):
-        """sum over the joint states h = (h_1, ..., h_{L-1}) in `states` (S, m) of
-        Q(h | v) [log p(v, h_1, ..., h_{L-1})* - log Q(h | v)] (keras.ops, float64), shape (batch,).
-
-        log Q(h_1 | v) = h_1 . a - sum_j softplus(a_j), a = r_1 + v R_1, is the
-        (batch, S) matrix a h_1^T - sum softplus(a); log p(v | h_1) likewise
-        v A^T - sum softplus(A), A = b_1 + h_1 W_1^T; the terms of the layers
-        above involve the states alone, shape (S,).
-        """
-        sizes = self.layer_sizes[1:-1]
-        offsets = np.cumsum([0] + sizes)
-        hs = [states[:, offsets[i] : offsets[i + 1]] for i in range(len(sizes))]
-        (kernel_r, bias_r), (kernel_g, bias_g) = weights["recognition"][0], weights["generative"][0]
-        a = ops.matmul(v, kernel_r) + bias_r  # (B, H_1)
-        log_q = ops.matmul(a, ops.transpose(hs[0])) - ops.sum(ops.softplus(a), -1)[:, None]  # (B, S)
-        big_a = ops.matmul(hs[0], ops.transpose(kernel_g)) + bias_g  # (S, D)
-        log_p = ops.matmul(v, ops.transpose(big_a)) - ops.sum(ops.softplus(big_a), -1)[None, :]  # (B, S)
-        chain = negative_free_energy(hs[-1], *weights["top"])  # log p*(h_{L-1}), (S,)
-        for layer in range(1, len(sizes)):
-            (kernel_r, bias_r), (kernel_g, bias_g) = weights["recognition"][layer], weights["generative"][layer]
-            below, above = hs[layer - 1], hs[layer]
-            log_q_layer = bernoulli_log_likelihood(above, ops.matmul(below, kernel_r) + bias_r)  # (S,)
-            chain = chain + bernoulli_log_likelihood(below, ops.matmul(above, ops.transpose(kernel_g)) + bias_g)
-            log_q = log_q + log_q_layer[None, :]
-        # sum_h Q(h | v) [log p(v | h_1) + sum_l log p(h_{l-1} | h_l) + log p*(h_{L-1}) - log Q(h | v)]
-        return ops.sum(ops.exp(log_q) * (log_p + chain[None, :] - log_q), axis=1)
-
-    def _exact_bound_terms(self, v, weights, m, fn):
-        """`exact_bound_terms` summed over the 2^m joint states, in chunks of `_STATES`."""
-        total = 2**m
-        chunk = min(total, _STATES)
-        result = 0.0
-        for start in range(0, total, chunk):
-            idx = np.arange(start, start + chunk, dtype=np.int64)
-            states = ((idx[:, None] >> np.arange(m)) & 1).astype("float64")
-            result = result + ops.convert_to_numpy(fn(v, ops.convert_to_tensor(states), weights))
-        return result

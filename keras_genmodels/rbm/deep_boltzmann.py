@@ -22,6 +22,10 @@ it is a `BernoulliRBM` with D + H2 visible units (v, h2), H1 hidden units h1,
 the kernel [W1; W2^T] and the visible biases [b; c2] (`as_rbm`). Its log Z
 (exact, or by annealed importance sampling over p*(v, h2) = sum_h1 exp(-E),
 Salakhutdinov & Hinton's AIS for a DBM) is that RBM's.
+
+The class is assembled from this module (the weights, conditionals, mean
+field and the PCD step), `deep_boltzmann_likelihood` (log Z and the bounds)
+and `deep_boltzmann_init` (`from_rbm`, `from_rbms`).
 """
 
 from typing import NamedTuple
@@ -39,9 +43,10 @@ from keras_genmodels._validation import (
     check_seed,
 )
 from keras_genmodels.generative_model import GenerativeModel
-from keras_genmodels.rbm import bounds, eager, partition
-from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
+from keras_genmodels.rbm import bounds, eager
 from keras_genmodels.rbm.bounds import LikelihoodBound  # noqa: F401  (public here too)
+from keras_genmodels.rbm.deep_boltzmann_init import FromRBMs
+from keras_genmodels.rbm.deep_boltzmann_likelihood import DeepBoltzmannLikelihood
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
 from keras_genmodels.sampling.backend import bernoulli, compile_function, in_xla_context
 
@@ -74,7 +79,7 @@ class MeanField(NamedTuple):
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
-class DeepBoltzmannMachine(GenerativeModel):
+class DeepBoltzmannMachine(DeepBoltzmannLikelihood, FromRBMs, GenerativeModel):
     """Deep Boltzmann machine with binary visible units and two binary hidden layers.
 
     E(v, h1, h2) = -v W1 h1 - h1 W2 h2 - b . v - c1 . h1 - c2 . h2 (module
@@ -665,267 +670,3 @@ class DeepBoltzmannMachine(GenerativeModel):
         )
         return ops.convert_to_numpy(mean if return_means else v).astype("float32")
 
-    # ------------------------------------------- partition function, likelihood
-    def as_rbm(self, data=None):
-        """The `BernoulliRBM` this DBM is: visible units (v, h2), hidden units h1.
-
-        E(v, h1, h2) = -[v; h2] [W1; W2^T] h1 - [b; c2] . [v; h2] - c1 . h1,
-        the energy of an RBM with D + H2 visible units, H1 hidden units, the
-        kernel [W1; W2^T] (D + H2, H1), visible biases [b; c2] and hidden biases
-        c1: the same Z and the same p(v, h2). Its `data_mean` and `data_count`,
-        the base rate of its AIS, are [mean of v; mean of mu2] and their count:
-        those of `data` (mean field with `mean_field_steps`) if given, else the
-        running means of `fit`; a DBM never fitted gets count 0 (the RBM's AIS
-        then starts from its visible biases [b; c2]). The RBM's AIS smooths the
-        means as (count * mean + 1) / (count + 2).
-
-        Args:
-            data: binary visible vectors, or `None`. Defaults to `None`.
-
-        Returns:
-            A new `BernoulliRBM` (a copy: changing it leaves the DBM alone).
-        """
-        if data is not None:
-            data = self.check_visible("data", data)
-            mean = np.concatenate([data.mean(0, dtype="float64"), self.mean_field(data)[1].mean(0, dtype="float64")])
-            count = data.shape[0]
-        else:
-            mean = np.concatenate([ops.convert_to_numpy(self.data_mean), ops.convert_to_numpy(self.hidden_2_mean)])
-            count = float(ops.convert_to_numpy(self.data_count))
-        rbm = BernoulliRBM(self.n_visible + self.n_hidden_2, self.n_hidden_1, dtype=self.dtype_policy.name)
-        rbm.kernel.assign(ops.concatenate([self.kernel_1, ops.transpose(self.kernel_2)], axis=0))
-        rbm.visible_bias.assign(ops.concatenate([self.visible_bias, self.hidden_bias_2], axis=0))
-        rbm.hidden_bias.assign(self.hidden_bias_1)
-        rbm.data_mean.assign(mean.astype(rbm.data_mean.dtype))
-        rbm.data_count.assign(count)
-        return rbm
-
-    def log_partition_exact(self, chunk_size=2**14, max_states_log2=24):
-        """log Z by exhaustive summation: over h1, or over (v, h2) if that layer is smaller.
-
-        log Z = log sum_h1 exp(c1 . h1 + sum_i softplus(b_i + (W1 h1)_i)
-                               + sum_k softplus(c2_k + (h1 W2)_k)),
-
-        that of `as_rbm()` (see `keras_genmodels.rbm.partition.log_partition_exact`).
-        """
-        return self.as_rbm().log_partition_exact(chunk_size=chunk_size, max_states_log2=max_states_log2)
-
-    def log_partition_ais(self, n_chains=100, betas=None, seed=None, data=None, verbose=0):
-        """log Z by annealed importance sampling over p*(v, h2) = sum_h1 exp(-E(v, h1, h2)).
-
-        Salakhutdinov & Hinton's AIS for a 2-layer DBM: h1 is summed out in
-        closed form and the chains anneal (v, h2) from the base-rate model;
-        it is the RBM AIS of `as_rbm(data)` (`rbm.partition.log_partition_ais`).
-
-        Args:
-            n_chains: int, annealing runs. Defaults to `100`.
-            betas: the schedule, or `None` for `default_ais_schedule()`
-                (14,501 temperatures). Defaults to `None`.
-            seed: int seed. Defaults to `None`.
-            data: binary visible vectors whose statistics give the base rate
-                (see `as_rbm`), or `None` for the running ones. Defaults to `None`.
-            verbose: 0, 1 (a progress bar) or 2. Defaults to `0`.
-
-        Returns:
-            An `AISEstimate`.
-        """
-        return partition.log_partition_ais(
-            self.as_rbm(data), betas=betas, n_chains=n_chains, seed=seed, verbose=verbose
-        )
-
-    def log_likelihood_bound(self, data, log_z=None, mean_field_steps=None, ais_chains=100, betas=None, seed=None):
-        """The mean-field lower bound on log p(v), per example, in nats.
-
-            log p(v) >= -E_Q[E(v, h1, h2)] + H(Q) - log Z
-
-        with Q the mean-field posterior of v (`compute_variational_bound`).
-        With an exact log Z this is a true lower bound; with an AIS estimate,
-        which underestimates log Z on average, it can overshoot by the AIS
-        error (in `stderr`).
-
-        Args:
-            data: binary visible vectors.
-            log_z: a known log Z (a float or an `AISEstimate`), or `None`:
-                exact when the layer to enumerate has at most 20 units
-                (`partition.auto_method`), else AIS. Defaults to `None`.
-            mean_field_steps: fixed-point iterations, or `None` for the
-                model's. Defaults to `None`.
-            ais_chains: annealing runs of the AIS. Defaults to `100`.
-            betas: the AIS schedule (`None`: the default). Defaults to `None`.
-            seed: int seed of the AIS. Defaults to `None`.
-
-        Returns:
-            A `LikelihoodBound`: mean, stderr = sqrt(s.e. over the examples^2 +
-            AIS std^2), per_example (N,) and the log Z used.
-        """
-        data = self.check_visible("data", data)
-        steps = self.mean_field_steps if mean_field_steps is None else check_positive_int(
-            "mean_field_steps", mean_field_steps
-        )
-        log_z, log_z_std = self._resolve_log_z(log_z, data, ais_chains, betas, seed)
-        unnormalized = self.map_batches(
-            lambda t: self.compute_variational_bound(t, self.compute_mean_field(t, steps)), data
-        ).astype("float64")
-        return bounds.likelihood_bound(unnormalized, log_z, log_z_std)
-
-    def _resolve_log_z(self, log_z, data, ais_chains, betas, seed):
-        """(log Z, its std): given, exact, or by AIS (base rate of `data` if `fit` has seen none)."""
-        rbm = None
-        if log_z is None:
-            rbm = self.as_rbm(data if float(ops.convert_to_numpy(self.data_count)) == 0 else None)
-        return bounds.resolve_log_z(rbm, log_z, ais_chains=ais_chains, betas=betas, seed=seed)
-
-    def log_likelihood_exact(self, data, log_z=None):
-        """log p(v) of each example by enumerating h1 (H1 <= 20), in float64 nats.
-
-            log p*(v) = b . v + log sum_h1 exp(c1 . h1 + v W1 h1
-                                               + sum_k softplus(c2_k + (h1 W2)_k)),
-
-        h2 summed out in closed form; log p(v) = log p*(v) - log Z.
-
-        Args:
-            data: binary visible vectors.
-            log_z: a known exact log Z, or `None` for `log_partition_exact()`.
-                Defaults to `None`.
-
-        Returns:
-            NumPy float64 array of shape (N,).
-        """
-        data = self.check_visible("data", data)
-        m = self.n_hidden_1
-        if m > partition.AUTO_EXACT_MAX_UNITS:
-            raise ValueError(
-                f"`log_likelihood_exact` enumerates the 2^H1 states of h1; expected "
-                f"n_hidden_1 <= {partition.AUTO_EXACT_MAX_UNITS}. Received: n_hidden_1={m}. "
-                "Use log_likelihood_bound() instead."
-            )
-        log_z = self.log_partition_exact() if log_z is None else float(log_z)
-        w1, w2, b, c1, c2 = (ops.cast(p, "float64") for p in self.parameter_variables())
-        chunk = min(2**m, max(1, 2**22 // max(1, data.shape[0])))
-        result = np.full(data.shape[0], -np.inf)
-        v = ops.convert_to_tensor(data, "float64")
-        vw1 = ops.matmul(v, w1)  # (N, H1)
-        for start in range(0, 2**m, chunk):
-            idx = np.arange(start, min(start + chunk, 2**m))
-            h1 = ops.convert_to_tensor(((idx[:, None] >> np.arange(m)) & 1).astype("float64"))  # (S, H1)
-            # log sum_h2 exp(-E) - b . v for every (v, h1): (N, S)
-            per_state = ops.matmul(h1, c1) + ops.sum(ops.softplus(ops.matmul(h1, w2) + c2), -1)  # (S,)
-            joint = ops.matmul(vw1, ops.transpose(h1)) + per_state[None, :]
-            result = np.logaddexp(result, ops.convert_to_numpy(ops.logsumexp(joint, axis=1)))
-        return result + ops.convert_to_numpy(ops.matmul(v, b)) - log_z
-
-    # ----------------------------------------------------------- from RBMs
-    @classmethod
-    def from_rbm(cls, rbm, n_hidden_2, coupling_stddev=0.01, **kwargs):
-        """A DBM that starts as a trained `BernoulliRBM` with a weakly coupled second hidden layer.
-
-        W1, b, c1, the running data statistics and (where `n_chains` agree)
-        the persistent chains are the RBM's; W2 ~ N(0,
-        coupling_stddev^2) (seeded by `seed`), c2 = 0. As W2 -> 0 the DBM's
-        marginal p(v) is the RBM's, and since an RBM's posterior is
-        factorial, its mean-field bound is then the RBM's log-likelihood
-        itself: training (`fit`) starts from the RBM's figure instead of
-        the much lower one of a halved stack (`from_rbms`), whose rescaled
-        weights are another model. The small random W2 breaks the symmetry
-        between the h2 units (with W2 = 0 their gradients would be equal).
-
-        Args:
-            rbm: a `BernoulliRBM` with D visible and H1 hidden units.
-            n_hidden_2: int, H2.
-            coupling_stddev: float > 0, standard deviation of the initial W2.
-                Defaults to `0.01`.
-            **kwargs: other constructor arguments (`n_chains`, `seed`, ...);
-                `centering` defaults to the RBM's (and a centred RBM's hidden
-                offset becomes lambda1). A centred RBM's weights continued
-                without centring lose likelihood at once: at 784-16, PCD-1,
-                SGD 0.001 with momentum 0.9, the exact log-likelihood fell
-                from -264.6 to -297.5 nats in one epoch (to -374.7 after
-                three), where centred it rose to -259.8.
-
-        Returns:
-            A `DeepBoltzmannMachine` of sizes (D, H1, n_hidden_2).
-        """
-        if not isinstance(rbm, BernoulliRBM):
-            raise ValueError(  # noqa: TRY004  (the package raises ValueError for every bad argument)
-                f"`rbm` must be a BernoulliRBM. Received: rbm={type(rbm).__name__}"
-            )
-        coupling_stddev = check_positive_float("coupling_stddev", coupling_stddev)
-        kwargs.setdefault("centering", getattr(rbm, "centering", False))
-        model = cls(rbm.n_visible, rbm.n_hidden, n_hidden_2, **kwargs)
-        if model.centering and getattr(rbm, "centering", False):
-            model.hidden_offset_1.assign(ops.convert_to_numpy(rbm.hidden_offset))
-        model.kernel_1.assign(ops.convert_to_numpy(rbm.kernel))
-        model.visible_bias.assign(ops.convert_to_numpy(rbm.visible_bias))
-        model.hidden_bias_1.assign(ops.convert_to_numpy(rbm.hidden_bias))
-        rng = np.random.default_rng(model.seed if model.seed is None else abs(model.seed))
-        model.kernel_2.assign(rng.normal(0.0, coupling_stddev, (rbm.n_hidden, model.n_hidden_2)))
-        model.hidden_bias_2.assign(np.zeros(model.n_hidden_2))
-        # The data statistics of AIS's base rate: the RBM's data mean, and sigmoid(c2) = 1/2 for h2.
-        model.data_mean.assign(ops.convert_to_numpy(rbm.data_mean))
-        model.hidden_2_mean.assign(np.full(model.n_hidden_2, 0.5))
-        model.data_count.assign(ops.convert_to_numpy(rbm.data_count))
-        # A PCD-trained RBM's fantasy particles are h1 states of this DBM near its equilibrium: chains
-        # started at h1 = 0 instead would give the first updates a negative phase far from the model's.
-        chains = getattr(rbm, "persistent_hidden", None)
-        if chains is not None and tuple(chains.shape) == tuple(model.persistent_hidden_1.shape):
-            model.persistent_hidden_1.assign(ops.convert_to_numpy(chains))
-        return model
-
-    @classmethod
-    def from_rbms(cls, rbm_1, rbm_2, halve_weights=False, **kwargs):
-        """A DBM initialised from a greedily pre-trained stack of two `BernoulliRBM`s.
-
-        rbm_1 models the data (D -> H1), rbm_2 the hidden activities of rbm_1
-        (H1 -> H2). Then W1 = rbm_1.kernel, W2 = rbm_2.kernel,
-        b = rbm_1.visible_bias, c2 = rbm_2.hidden_bias and
-        c1 = (rbm_1.hidden_bias + rbm_2.visible_bias) / 2: each RBM learned
-        its own log-odds for h1's prior, and their sum would count it twice.
-
-        The weights double-count too. In a DBM h1 receives input from both v
-        and h2, P(h1 | v, h2) = sigmoid(v W1 + h2 W2^T + c1), whereas each RBM
-        of a plain stack learned to explain h1 on its own (rbm_1 from v alone,
-        rbm_2 from h2 alone). Salakhutdinov & Hinton (2009) therefore pre-train
-        modified RBMs: the bottom one with its bottom-up weights doubled
-        (P(h1 | v) = sigmoid(2 v W1 + c1)), the top one with its top-down
-        weights doubled (P(h1 | h2) = sigmoid(2 h2 W2^T + b_2), b_2 its
-        visible biases); composed, each source supplies half of h1's input,
-        and the weights are copied as they are (`halve_weights=False`). For plain RBMs (this library's),
-        `halve_weights=True` halves W1 and W2: the DBM's recognition pass
-        (`compute_mean_field`, mu1 = sigmoid(2 v W1 + c1)) then reproduces
-        rbm_1's P(h1 | v) exactly, and h1's mean-field input averages the two
-        RBMs' instead of adding them, at the cost of halving the input of v
-        and h2 from h1. Either way `fit` then trains the DBM jointly.
-
-        The running data statistics start empty (the RBMs' are of different
-        layers); `fit`, or `data=` of `log_partition_ais`, sets them.
-
-        Args:
-            rbm_1: a `BernoulliRBM` with D visible and H1 hidden units.
-            rbm_2: a `BernoulliRBM` with H1 visible and H2 hidden units.
-            halve_weights: whether to halve W1 and W2 (plain RBMs). Defaults
-                to `False` (RBMs pre-trained as Salakhutdinov & Hinton's
-                modified RBMs).
-            **kwargs: other constructor arguments (`n_chains`, `seed`, ...).
-
-        Returns:
-            A `DeepBoltzmannMachine` of sizes (D, H1, H2).
-        """
-        for name, rbm in (("rbm_1", rbm_1), ("rbm_2", rbm_2)):
-            if not isinstance(rbm, BernoulliRBM):
-                raise ValueError(  # noqa: TRY004  (the package raises ValueError for every bad argument)
-                    f"`{name}` must be a BernoulliRBM. Received: {name}={type(rbm).__name__}"
-                )
-        if rbm_1.n_hidden != rbm_2.n_visible:
-            raise ValueError(
-                "Expected rbm_2 to model rbm_1's hidden layer: rbm_2.n_visible == rbm_1.n_hidden. "
-                f"Received: rbm_1.n_hidden={rbm_1.n_hidden}, rbm_2.n_visible={rbm_2.n_visible}"
-            )
-        halve_weights = check_bool("halve_weights", halve_weights)
-        model = cls(rbm_1.n_visible, rbm_1.n_hidden, rbm_2.n_hidden, **kwargs)
-        scale = 0.5 if halve_weights else 1.0
-        model.kernel_1.assign(scale * ops.convert_to_numpy(rbm_1.kernel))
-        model.kernel_2.assign(scale * ops.convert_to_numpy(rbm_2.kernel))
-        model.visible_bias.assign(rbm_1.visible_bias)
-        model.hidden_bias_1.assign(0.5 * (ops.convert_to_numpy(rbm_1.hidden_bias) + ops.convert_to_numpy(rbm_2.visible_bias)))
-        model.hidden_bias_2.assign(rbm_2.hidden_bias)
-        return model

@@ -98,7 +98,7 @@ class RBMEnergy:
 
     def max_abs_hidden_logit(self):
         """An upper bound on |c_j + (s(v) W)_j| over the visible states, or `None` if unbounded."""
-        return
+        return None
 
     # The AIS interface (see `keras_genmodels.rbm.partition.log_partition_ais`).
     # The noise `ais_draw_visible` takes: "uniform" (U[0, 1)) or "normal" (N(0, 1)).

@@ -7,8 +7,8 @@ import numpy as np
 from keras import ops
 
 from keras_genmodels._validation import check_bool, check_positive_float
-from keras_genmodels.rbm.rbm_base import HALF_LOG_2PI, RestrictedBoltzmannMachine
 from keras_genmodels.sampling import backend
+from keras_genmodels.rbm.rbm_base import HALF_LOG_2PI, RestrictedBoltzmannMachine
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")

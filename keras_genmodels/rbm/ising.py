@@ -33,11 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_genmodels._validation import (
-    check_positive_float,
-    check_positive_int,
-    check_seed,
-)
+from keras_genmodels._validation import check_positive_float, check_positive_int, check_seed
 from keras_genmodels.physics import analysis, lattice, symmetry
 
 

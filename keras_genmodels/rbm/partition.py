@@ -37,7 +37,7 @@ from keras import ops
 
 from keras_genmodels._validation import check_choice, check_positive_int, check_seed
 from keras_genmodels.sampling import backend
-from keras_genmodels.sampling.ais import (
+from keras_genmodels.sampling.ais import (  # noqa: F401  (public here too)
     AISEstimate,
     anneal,
     check_schedule,

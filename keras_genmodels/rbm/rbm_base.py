@@ -29,12 +29,7 @@ import math
 import keras
 
 from keras_genmodels import distribute
-from keras_genmodels._validation import (
-    check_bool,
-    check_positive_float,
-    check_positive_int,
-    check_seed,
-)
+from keras_genmodels._validation import check_bool, check_positive_float, check_positive_int, check_seed
 from keras_genmodels.generative_model import GenerativeModel
 from keras_genmodels.rbm.chunked import ChunkedTraining
 from keras_genmodels.rbm.contrastive import ContrastiveDivergence, PerExampleMeans

@@ -39,7 +39,7 @@ from keras_genmodels.rbm.bernoulli_rbm import BernoulliRBM
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
 from keras_genmodels.sampling import tempering
 from keras_genmodels.sampling.backend import bernoulli, compile_function
-from keras_genmodels.sampling.tempering import check_betas, default_betas
+from keras_genmodels.sampling.tempering import check_betas, default_betas  # noqa: F401  (public here too)
 
 
 def tempered_free_energy(rbm, v, beta):

@@ -227,6 +227,8 @@ FACTORY_ARGS = {
     "BernoulliRBM": dict(n_visible=6, n_hidden=3, centering=True, seed=0),
     "GaussianBernoulliRBM": dict(n_visible=6, n_hidden=3, learn_variance=True, seed=0),
     "TemperedBernoulliRBM": dict(n_visible=6, n_hidden=3, n_chains=4, n_temperatures=3, seed=0),
+    "DeepBeliefNetwork": dict(layer_sizes=[6, 4, 3], n_chains=4, centering=True, seed=0),
+    "DeepBoltzmannMachine": dict(n_visible=6, n_hidden_1=4, n_hidden_2=3, n_chains=4, centering=True, seed=0),
     "ReplicaSeedGenerator": dict(seed=1),
     "FeatureNetwork": dict(filters=(2, 3), feature_dim=4, num_classes=3, dropout=0.1, image_shape=(8, 8, 1)),
     "EnergyBasedModel": dict(data_shape=(2,), hidden_units=(4,), buffer_size=8, steps=2, seed=0),

@@ -187,7 +187,8 @@ class DeepBeliefNetwork(DeepBeliefBound, UpDown, GenerativeModel):
         self.layer_sizes = check_layer_sizes(layer_sizes)
         self.k = check_positive_int("k", k)
         self.persistent = check_bool("persistent", persistent)
-        self.n_chains = check_positive_int("n_chains", n_chains)
+        # The persistent chains of each RBM hold n_chains x n_hidden states: as many as weights at most.
+        self.n_chains = check_positive_int("n_chains", n_chains, max_value=MAX_WEIGHTS // max(self.layer_sizes))
         self.weight_decay = check_positive_float("weight_decay", weight_decay, allow_zero=True)
         self.centering = check_bool("centering", centering)
         self.seed = check_seed("seed", seed)

@@ -189,7 +189,8 @@ class DeepBoltzmannMachine(DeepBoltzmannLikelihood, FromRBMs, GenerativeModel):
                 f"`(n_visible + n_hidden_2) * n_hidden_1` must be at most {MAX_WEIGHTS} weights. "
                 f"Received: n_visible={n_visible}, n_hidden_1={n_hidden_1}, n_hidden_2={n_hidden_2}"
             )
-        self.n_chains = check_positive_int("n_chains", n_chains)
+        # The persistent chains hold n_chains x n_hidden_1 states: as many as weights at most.
+        self.n_chains = check_positive_int("n_chains", n_chains, max_value=MAX_WEIGHTS // self.n_hidden_1)
         self.gibbs_steps = check_positive_int("gibbs_steps", gibbs_steps)
         self.mean_field_steps = check_positive_int("mean_field_steps", mean_field_steps)
         self.weight_decay = check_positive_float("weight_decay", weight_decay, allow_zero=True)

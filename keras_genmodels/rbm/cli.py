@@ -14,11 +14,11 @@
 - `--architecture dbm`: a two-hidden-layer `DeepBoltzmannMachine` (D,
   `--hidden`, `--hidden-2`) trained by the runner like an RBM (mean-field
   positive phase, `--n-chains` persistent chains advanced `--k` sweeps per
-  update). With `--pretrain-epochs N`, a `DeepBeliefNetwork` [D, H1, H2] is
-  first trained greedily (N epochs per layer, same learning rate, momentum
-  and batch; `--persistent` and `--centering` are its RBMs') and the DBM
-  starts from its RBMs with halved weights (`DeepBoltzmannMachine.from_rbms(...,
-  halve_weights=True)`; Salakhutdinov & Hinton 2009). `--ais` reports the
+  update). With `--pretrain-epochs N`, an RBM (D, H1) is first trained for
+  N epochs (same learning rate, momentum and batch; `--persistent` and
+  `--centering` as given) and the DBM starts as that RBM with a weakly
+  coupled second layer (`DeepBoltzmannMachine.from_rbm`), centred if
+  `--centering`. `--ais` reports the
   mean-field lower bound on the test log-likelihood.
 - A `DeepBeliefNetwork` is not trained here: its greedy `fit` is one RBM
   `fit` after another, which does not fit the runner's one `fit` with a
@@ -84,8 +84,8 @@ def add_train_arguments(p):
     p.add_argument("--mean-field-steps", type=v.positive_int_flag, default=10,
                    help="dbm: mean-field iterations of the positive phase")
     p.add_argument("--pretrain-epochs", type=v.non_negative_int_flag, default=0,
-                   help="dbm: greedy pre-training of a DBN [D, H1, H2], epochs per layer, before the "
-                        "DBM starts from its RBMs with halved weights (0: none)")
+                   help="dbm: epochs of an RBM (D, --hidden) trained first; the DBM then starts as that "
+                        "RBM with a weakly coupled second layer (0: none)")
 
 
 def add_evaluate_arguments(p):

@@ -140,8 +140,9 @@ class DeepBoltzmannMachine(DeepBoltzmannLikelihood, FromRBMs, GenerativeModel):
     ```python
     x = (images.reshape(-1, 784) > 127).astype("float32")
     rbm = keras_genmodels.load_pretrained("rbm_fashion_mnist_500")  # a centred PCD-1 RBM
-    dbm = keras_genmodels.rbm.DeepBoltzmannMachine.from_rbm(rbm, 500, seed=0)  # centred as the RBM
-    dbm.compile(keras.optimizers.SGD(0.001, momentum=0.9))
+    dbm = keras_genmodels.rbm.DeepBoltzmannMachine.from_rbm(  # centred as the RBM
+        rbm, 500, n_chains=500, gibbs_steps=5, seed=0)  # the negative phase that kept up (docs/deep_boltzmann.md)
+    dbm.compile(keras.optimizers.SGD(0.0001, momentum=0.9))
     dbm.fit(x, batch_size=100, epochs=10)
     bound = dbm.log_likelihood_bound(x_test)
     print(bound.mean, "+-", bound.stderr, "nats (a lower bound)")

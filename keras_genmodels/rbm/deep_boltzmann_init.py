@@ -59,7 +59,7 @@ class FromRBMs:
         model.kernel_1.assign(ops.convert_to_numpy(rbm.kernel))
         model.visible_bias.assign(ops.convert_to_numpy(rbm.visible_bias))
         model.hidden_bias_1.assign(ops.convert_to_numpy(rbm.hidden_bias))
-        rng = np.random.default_rng(model.seed if model.seed is None else abs(model.seed))
+        rng = np.random.default_rng(None if model.seed is None else abs(model.seed))
         model.kernel_2.assign(rng.normal(0.0, coupling_stddev, (rbm.n_hidden, model.n_hidden_2)))
         model.hidden_bias_2.assign(np.zeros(model.n_hidden_2))
         # The data statistics of AIS's base rate: the RBM's data mean, and sigmoid(c2) = 1/2 for h2.

@@ -10,7 +10,9 @@ module does the rest, the same for every family:
 2. the callbacks: `TerminateOnNonFinite` first, the family's own, then an
    atomic `AtomicBackupAndRestore` in `OUT/backup` (`--resume` goes on from
    it; without `--resume` a leftover backup is discarded);
-3. `model.fit`, timed;
+3. `model.fit`, timed; a `tf.data` pipeline is read as one stream of epochs
+   (`training.epoch_stream`), so that a resumed run continues its shuffling
+   and noise where the backup's epoch ended;
 4. `OUT/model.keras` (written atomically), `OUT/history.json` (every
    epoch's logs, those before a resume included, the times, the arguments,
    and what the family adds), `OUT/training_curves.png` (axes labelled with
@@ -130,8 +132,13 @@ def train(family, args):
     os.makedirs(out, exist_ok=True)
     backup_dir = os.path.join(out, "backup")
     callbacks, backup = training.training_callbacks(backup_dir, resume=args.resume, extra=plan.callbacks)
+    fit_kwargs = dict(plan.fit_kwargs)
+    data = plan.data
+    if fit_kwargs.get("steps_per_epoch") is None:
+        # One stream of epochs, entered where the backup's epoch ends.
+        data, fit_kwargs["steps_per_epoch"] = training.epoch_stream(data, backup.saved_epoch())
     start = time.perf_counter()
-    plan.model.fit(plan.data, epochs=plan.epochs, verbose=args.verbose, callbacks=callbacks, **plan.fit_kwargs)
+    plan.model.fit(data, epochs=plan.epochs, verbose=args.verbose, callbacks=callbacks, **fit_kwargs)
     seconds = time.perf_counter() - start
     path = save_model(plan.model, os.path.join(out, "model.keras"))
     record = {

@@ -362,6 +362,11 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 "to start afresh."
             ) from e
 
+    def saved_epoch(self):
+        """The epoch a `fit` with this callback will restore (0 when there is no backup)."""
+        metadata = self.read_metadata()
+        return 0 if metadata is None else int(metadata["epoch"])
+
     def _load_model(self):
         if not self.model.built:
             raise ValueError(
@@ -435,6 +440,51 @@ def training_callbacks(backup_dir=None, resume=False, extra=()):
     elif resume:
         raise ValueError("`resume=True` needs a `backup_dir`. Received: backup_dir=None")
     return callbacks, backup
+
+
+def epoch_stream(data, start_epoch=0):
+    """A finite `tf.data.Dataset` as one stream of epochs that a resumed run can enter.
+
+    A pipeline that reshuffles (`shuffle(..., reshuffle_each_iteration=True)`)
+    or redraws noise (`Dataset.random(rerandomize_each_iteration=True)`) each
+    pass takes the next seeds of its seed generator each time an iterator of
+    it (or a pass of a `repeat` of it) is made, and Keras' `fit` makes
+    iterators as it likes (two per epoch in Keras 3.15). A run resumed after
+    epoch `start_epoch` would then see the first epoch's order and noise
+    again. Here:
+    - the passes are one repeated stream, read by `fit` through a single
+      iterator (`steps_per_epoch` = the batches of one pass), so epoch e is the
+      stream's e-th pass;
+    - a resumed run first makes and drops `start_epoch` iterators, so that the
+      seeds the skipped passes drew are drawn again (nothing is read), and its
+      first pass is the uninterrupted run's pass `start_epoch + 1`.
+    With the model's own states restored from the backup, the resumed run is
+    then the uninterrupted one (anything that reads the stream before training,
+    such as `GenerativeModel.fit`'s check of the first batch, does so alike in
+    both runs).
+
+    Args:
+        data: the training data given to `fit`.
+        start_epoch: non-negative int, the epochs already trained. Defaults to 0.
+
+    Returns:
+        `(data, steps_per_epoch)`: for a `tf.data.Dataset` of known finite
+        cardinality, the repeated stream and its batches per pass; otherwise
+        `(data, None)`, unchanged (NumPy data is batched by the model or by
+        Keras, `GenerativeModel.fit`).
+    """
+    if start_epoch != 0:
+        start_epoch = v.check_positive_int("start_epoch", start_epoch)
+    import tensorflow as tf
+
+    if not isinstance(data, tf.data.Dataset):
+        return data, None
+    steps = int(data.cardinality())
+    if steps <= 0:  # infinite, unknown or empty: the caller's steps_per_epoch rules
+        return data, None
+    for _ in range(start_epoch):
+        iter(data)  # made and dropped: the seeds of a skipped pass are drawn
+    return data.repeat(), steps
 
 
 def discard_backup(backup_dir):

@@ -12,7 +12,8 @@ its recipe (centred BernoulliRBMs, PCD-1, 100 chains, SGD 0.001 with
 momentum 0.9, weight decay 1e-4, batch 100). Each run prints one JSON line
 of figures (bounds in nats per image on the 10,000 test images, log Z by the
 library's AIS: 100 chains, Salakhutdinov & Murray's 14,501 temperatures) and
-writes it to OUT/VARIANT.json with the model.
+writes it to OUT/VARIANT_seedS.json with the model (`--seed S`, default 0:
+the new layers' weights, the chains and the data's draws).
 
 - dbn_greedy: `DeepBeliefNetwork([784, 500, 500]).fit(x, epochs=[30, 30])`;
   the first RBM's log-likelihood and the DBN's Monte Carlo bound (20 draws
@@ -39,6 +40,7 @@ import os
 import time
 
 import keras
+import numpy as np
 
 from keras_genmodels import datasets, load_pretrained
 from keras_genmodels.rbm import BernoulliRBM, DeepBeliefNetwork, DeepBoltzmannMachine
@@ -103,7 +105,9 @@ def rbm_control(x, xt, args):
     rbm.fit(x, epochs=args.epochs, batch_size=FIT["batch_size"], verbose=2)
     out = {"train_seconds": time.perf_counter() - start}
     ais = rbm.log_partition_ais(seed=args.seed)
-    out.update(rbm_log_likelihood=rbm.log_likelihood(xt, log_z=ais), rbm_log_z=ais.log_z, rbm_log_z_std=ais.std)
+    log_p = -np.asarray(rbm.free_energy(xt), dtype="float64") - ais.log_z  # per image
+    out.update(rbm_log_likelihood=float(log_p.mean()), rbm_log_likelihood_stderr=float(log_p.std(ddof=1) / np.sqrt(len(log_p))),
+               rbm_log_z=ais.log_z, rbm_log_z_std=ais.std)
     return rbm, out
 
 
@@ -134,8 +138,8 @@ def main(argv=None):
     out = {"variant": args.variant, "epochs": args.epochs, "seed": args.seed, "date": time.strftime("%Y-%m-%d"), **settings,
            "seconds": time.perf_counter() - start, **out}
     os.makedirs(args.out, exist_ok=True)
-    model.save(os.path.join(args.out, f"{args.variant}.keras"))
-    with open(os.path.join(args.out, f"{args.variant}.json"), "w") as f:
+    model.save(os.path.join(args.out, f"{args.variant}_seed{args.seed}.keras"))
+    with open(os.path.join(args.out, f"{args.variant}_seed{args.seed}.json"), "w") as f:
         json.dump(out, f, indent=1)
     print(json.dumps(out))
 

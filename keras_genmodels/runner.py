@@ -12,7 +12,9 @@ module does the rest, the same for every family:
    it; without `--resume` a leftover backup is discarded);
 3. `model.fit`, timed; a `tf.data` pipeline is read as one stream of epochs
    (`training.epoch_stream`), so that a resumed run continues its shuffling
-   and noise where the backup's epoch ended;
+   and noise where the backup's epoch ended; a model trained in stages
+   (greedy layers) is trained by the family's `TrainingPlan.fit` instead,
+   which backs up after each stage;
 4. `OUT/model.keras` (written atomically), `OUT/history.json` (every
    epoch's logs, those before a resume included, the times, the arguments,
    and what the family adds), `OUT/training_curves.png` (axes labelled with
@@ -63,6 +65,13 @@ class TrainingPlan:
             and its unit (`plotting.training_curves`). Defaults to `{}`.
         summary: `summary(record) -> str`, the family's result for the
             closing line (e.g. the held-out ELBO), or `None`.
+        fit: for a model trained in stages rather than by one `model.fit`
+            (a deep belief network's greedy layers),
+            `fit(model, callbacks, backup_dir, verbose) -> (history, resumed_from_epoch)`
+            trains it, backing up and restoring in `backup_dir` itself
+            (`training.StageBackup`); `callbacks` are the runner's (without
+            the per-epoch backup). `history` is `{metric: [values]}` for
+            `history.json` and the curves. Defaults to `None`: `model.fit`.
     """
 
     model: object
@@ -75,6 +84,7 @@ class TrainingPlan:
     record: dict = dataclasses.field(default_factory=dict)
     units: dict = dataclasses.field(default_factory=dict)
     summary: object = None
+    fit: object = None
 
 
 @dataclasses.dataclass
@@ -132,25 +142,30 @@ def train(family, args):
     os.makedirs(out, exist_ok=True)
     backup_dir = os.path.join(out, "backup")
     callbacks, backup = training.training_callbacks(backup_dir, resume=args.resume, extra=plan.callbacks)
-    fit_kwargs = dict(plan.fit_kwargs)
-    data = plan.data
-    if fit_kwargs.get("steps_per_epoch") is None:
-        # One stream of epochs, entered where the backup's epoch ends.
-        data, fit_kwargs["steps_per_epoch"] = training.epoch_stream(data, backup.saved_epoch())
     start = time.perf_counter()
-    plan.model.fit(data, epochs=plan.epochs, verbose=args.verbose, callbacks=callbacks, **fit_kwargs)
+    if plan.fit is not None:  # trained in stages, backed up by the family's fit
+        others = [c for c in callbacks if c is not backup]
+        history, initial_epoch = plan.fit(plan.model, others, backup_dir, args.verbose)
+    else:
+        fit_kwargs = dict(plan.fit_kwargs)
+        data = plan.data
+        if fit_kwargs.get("steps_per_epoch") is None:
+            # One stream of epochs, entered where the backup's epoch ends.
+            data, fit_kwargs["steps_per_epoch"] = training.epoch_stream(data, backup.saved_epoch())
+        plan.model.fit(data, epochs=plan.epochs, verbose=args.verbose, callbacks=callbacks, **fit_kwargs)
+        history, initial_epoch = backup.history, backup.initial_epoch
     seconds = time.perf_counter() - start
     path = save_model(plan.model, os.path.join(out, "model.keras"))
     record = {
         "family": family.name,
-        "history": backup.history,  # every epoch, those before a resume included
+        "history": history,  # every epoch, those before a resume included
         "train_seconds": seconds,
-        "resumed_from_epoch": backup.initial_epoch,
+        "resumed_from_epoch": initial_epoch,
         "replicas": strategy.num_replicas_in_sync,
         "args": {k: val for k, val in vars(args).items() if k not in ("command", "family", "handler")},
         **plan.record,
     }
-    epochs_run = plan.epochs - backup.initial_epoch
+    epochs_run = plan.epochs - initial_epoch
     if plan.examples:
         record["examples_per_second"] = epochs_run * plan.examples / seconds
     if plan.finish is not None:
@@ -159,7 +174,7 @@ def train(family, args):
     plotting.training_curves(record["history"], os.path.join(out, "training_curves.png"), units=plan.units)
     record["seconds"] = time.perf_counter() - begin
     atomic_write_json(os.path.join(out, HISTORY), record)
-    resumed = f", resumed after epoch {backup.initial_epoch}" if backup.initial_epoch else ""
+    resumed = f", resumed after epoch {initial_epoch}" if initial_epoch else ""
     rate = f", {record['examples_per_second']:.0f} examples/s" if plan.examples else ""
     result = f" {plan.summary(record)};" if plan.summary is not None else ""
     print(

@@ -344,23 +344,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.history = {}
         self.initial_epoch = 0
 
-    @property
-    def _metadata_path(self):
-        return os.path.join(self.backup_dir, _METADATA)
-
     def read_metadata(self):
         """The last committed metadata, or `None` when there is no backup."""
-        try:
-            with open(self._metadata_path) as f:
-                return json.load(f)
-        except FileNotFoundError:
-            return None
-        except ValueError as e:
-            raise ValueError(
-                f"Expected a JSON training metadata file. Received {self._metadata_path!r}, "
-                f"which cannot be parsed ({e}); delete the folder {self.backup_dir!r} "
-                "to start afresh."
-            ) from e
+        return _read_backup_metadata(self.backup_dir, "epochs")
 
     def saved_epoch(self):
         """The epoch a `fit` with this callback will restore (0 when there is no backup)."""
@@ -402,20 +388,92 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         super().on_epoch_end(epoch, logs)
 
     def _save_model(self):
-        os.makedirs(self.backup_dir, exist_ok=True)
         name = f"epoch-{self._current_epoch:06d}-batch-{self._last_batch_seen:09d}.weights.h5"
-        with atomic_path(os.path.join(self.backup_dir, name), suffix=".weights.h5") as tmp:
-            self.model.save_weights(tmp, overwrite=True)
         metadata = {
             "epoch": self._current_epoch,
             "batch": self._last_batch_seen,
             "weights": name,
             "history": self.history,
         }
-        atomic_write_text(self._metadata_path, json.dumps(metadata))
-        for old in glob.glob(os.path.join(self.backup_dir, "*.weights.h5")):
-            if os.path.basename(old) != name:
-                os.remove(old)
+        _commit_backup(self.backup_dir, self.model, name, metadata)
+
+
+def _commit_backup(backup_dir, model, name, metadata):
+    """Write `model`'s weights to `backup_dir/name`, then `metadata` (the commit point), atomically;
+    then remove the older weight files."""
+    os.makedirs(backup_dir, exist_ok=True)
+    with atomic_path(os.path.join(backup_dir, name), suffix=".weights.h5") as tmp:
+        model.save_weights(tmp, overwrite=True)
+    atomic_write_text(os.path.join(backup_dir, _METADATA), json.dumps(metadata))
+    for old in glob.glob(os.path.join(backup_dir, "*.weights.h5")):
+        if os.path.basename(old) != name:
+            os.remove(old)
+
+
+class StageBackup:
+    """Atomic backups of a model trained in stages (e.g. a deep belief network's layers).
+
+    A model trained by one `fit` after another (greedy layer-wise training)
+    cannot use one `BackupAndRestore` across them. After each finished stage,
+    `commit` writes the model's weights to `stage-NN.weights.h5` (a temporary
+    file renamed) and then `training_metadata.json` (the stages done and their
+    histories; the commit point), and removes older weight files, as
+    `AtomicBackupAndRestore` does per epoch; `restore` loads the last one. A
+    killed run loses at most the stage in progress. The files are those of
+    `AtomicBackupAndRestore`, so `discard_backup` removes them too.
+
+    Args:
+        backup_dir: folder of the backups (local path).
+    """
+
+    KIND = "stages"
+
+    def __init__(self, backup_dir):
+        if not isinstance(backup_dir, (str, os.PathLike)):
+            raise ValueError(f"Expected `backup_dir` to be a path. Received: backup_dir={backup_dir!r}")
+        self.backup_dir = os.fspath(backup_dir)
+
+    def read_metadata(self):
+        """The last committed metadata, or `None` when there is no backup."""
+        return _read_backup_metadata(self.backup_dir, self.KIND)
+
+    def restore(self, model):
+        """Load the last committed weights into `model`; returns `(stages done, {stage: history})`."""
+        metadata = self.read_metadata()
+        if metadata is None:
+            return 0, {}
+        model.load_weights(os.path.join(self.backup_dir, metadata["weights"]))
+        return int(metadata["stages"]), dict(metadata["histories"])
+
+    def commit(self, model, stages, histories):
+        """Back up `model` after `stages` finished stages, with `{stage: {metric: [values]}}`."""
+        stages = v.check_positive_int("stages", stages)
+        name = f"stage-{stages:02d}.weights.h5"
+        metadata = {"kind": self.KIND, "stages": stages, "weights": name, "histories": histories}
+        _commit_backup(self.backup_dir, model, name, metadata)
+
+
+def _read_backup_metadata(backup_dir, kind):
+    """`training_metadata.json` of `backup_dir` (`None` if absent), checked to be of a training by `kind`."""
+    path = os.path.join(backup_dir, _METADATA)
+    try:
+        with open(path) as f:
+            metadata = json.load(f)
+    except FileNotFoundError:
+        return None
+    except ValueError as e:
+        raise ValueError(
+            f"Expected a JSON training metadata file. Received {path!r}, which cannot be parsed "
+            f"({e}); delete the folder {backup_dir!r} to start afresh."
+        ) from e
+    found = metadata.get("kind", "epochs") if isinstance(metadata, dict) else None
+    if found != kind:
+        raise ValueError(
+            f"Expected the backup in {backup_dir!r} to be that of a training by {kind}. Received one of "
+            f"a training by {found} (a run of another model in the same folder?); delete the folder to "
+            "start afresh."
+        )
+    return metadata
 
 
 def training_callbacks(backup_dir=None, resume=False, extra=()):

@@ -8,6 +8,8 @@
         --epochs 20 --ais --out DBM_DIR
     keras-genmodels evaluate DBM_DIR/model.keras --ais-chains 100 --ais-scale 1
     keras-genmodels sample DBM_DIR/model.keras --gibbs-steps 1000 --out dbm_samples.png
+    keras-genmodels train rbm --architecture dbn --hidden 500 --hidden-2 500 --epochs 30 --persistent \
+        --centering --learning-rate 0.001 --momentum 0.9 --ais --out DBN_DIR
 
 - `--architecture rbm` (the default): a `BernoulliRBM` (or, with `--visible
   gaussian`, a `GaussianBernoulliRBM`) trained by CD-k or PCD-k.
@@ -20,12 +22,13 @@
   coupled second layer (`DeepBoltzmannMachine.from_rbm`), centred if
   `--centering`. `--ais` reports the
   mean-field lower bound on the test log-likelihood.
-- A `DeepBeliefNetwork` is not trained here: its greedy `fit` is one RBM
-  `fit` after another, which does not fit the runner's one `fit` with a
-  backup each epoch. Train it in Python (`dbn.fit(x)`, then
-  `keras_genmodels.saving.save_model(dbn, "dbn.keras")`); `evaluate`,
-  `sample` and `export` take its file (the bound of Salakhutdinov & Murray
-  2008, `--bound-samples` draws per example).
+- `--architecture dbn`: a `DeepBeliefNetwork` (D, `--hidden`, `--hidden-2`)
+  trained greedily, each RBM `--epochs` epochs with the RBM flags
+  (`DeepBeliefNetwork.fit`, `--propagate`). The runner hands the training to
+  `dbn_training`'s `TrainingPlan.fit`: the stack is backed up after each RBM
+  (`training.StageBackup`), so `--resume` loses at most the RBM in progress.
+  `--ais` reports the bound of Salakhutdinov & Murray (2008); `evaluate`,
+  `sample` and `export` take its file (`--bound-samples` draws per example).
 
 Binary models see Fashion-MNIST/MNIST binarised as pixel > 127 (x / 255 > 0.5);
 Gaussian ones see x / 255. The log-likelihoods and bounds are in nats per image.
@@ -39,7 +42,7 @@ import numpy as np
 
 from keras_genmodels import _validation as v
 
-ARCHITECTURES = ("rbm", "dbm")
+ARCHITECTURES = ("rbm", "dbm", "dbn")
 
 
 def add_train_arguments(p):
@@ -78,9 +81,13 @@ def add_train_arguments(p):
     p.add_argument("--local-dir", default=None, help="folder of the IDX .gz files (offline)")
     p.add_argument("--architecture", default="rbm", choices=ARCHITECTURES,
                    help="rbm: one hidden layer; dbm: a deep Boltzmann machine with two hidden "
-                        "layers (--hidden, --hidden-2), binary visible units")
+                        "layers (--hidden, --hidden-2), binary visible units; dbn: a deep belief "
+                        "network of two RBMs trained greedily, --epochs each")
     p.add_argument("--hidden-2", type=v.positive_int_flag, default=500,
-                   help="dbm: units of the second hidden layer")
+                   help="dbm, dbn: units of the second hidden layer")
+    p.add_argument("--propagate", default="probabilities", choices=("probabilities", "samples"),
+                   help="dbn: the second RBM's data, binary draws of the first layer's probabilities "
+                        "(fresh each epoch) or samples drawn layer by layer")
     p.add_argument("--mean-field-steps", type=v.positive_int_flag, default=10,
                    help="dbm: mean-field iterations of the positive phase")
     p.add_argument("--pretrain-epochs", type=v.non_negative_int_flag, default=0,
@@ -179,6 +186,8 @@ def training(args, strategy):
     v.check_choice("--architecture", architecture, ARCHITECTURES)
     if architecture == "dbm":
         return dbm_training(args, strategy)
+    if architecture == "dbn":
+        return dbn_training(args, strategy)
     epochs, batch_size = _check_training_flags(args)
     gaussian = args.visible == "gaussian"
     x = _load(args.dataset, "train", args.local_dir, args.limit, gaussian)
@@ -250,13 +259,7 @@ def dbm_training(args, strategy):
     from keras_genmodels.runner import TrainingPlan
 
     epochs, batch_size = _check_training_flags(args)
-    if args.visible != "bernoulli":
-        raise ValueError(
-            "--architecture dbm has binary visible units: expected --visible bernoulli. "
-            f"Received: --visible {args.visible} (Gaussian visible units: --architecture rbm)"
-        )
-    hidden_1 = v.check_positive_int("--hidden", args.hidden)
-    hidden_2 = v.check_positive_int("--hidden-2", args.hidden_2)
+    hidden_1, hidden_2 = _binary_deep_sizes(args)
     v.check_positive_int("--mean-field-steps", args.mean_field_steps)
     pretrain_epochs = args.pretrain_epochs
     if pretrain_epochs:
@@ -327,6 +330,91 @@ def dbm_training(args, strategy):
             "reconstruction_error": "squared error per visible unit",
             "mean_field_bound": "-E_Q[E] + H(Q), without -log Z (nats per image)",
         },
+    )
+
+
+def _binary_deep_sizes(args):
+    """`(--hidden, --hidden-2)` of a deep model, checked, with binary visible units."""
+    if args.visible != "bernoulli":
+        raise ValueError(
+            f"--architecture {getattr(args, 'architecture', 'dbm')} has binary visible units: expected --visible bernoulli. "
+            f"Received: --visible {args.visible} (Gaussian visible units: --architecture rbm)"
+        )
+    return v.check_positive_int("--hidden", args.hidden), v.check_positive_int("--hidden-2", args.hidden_2)
+
+
+def dbn_training(args, strategy):
+    """`--architecture dbn`: a `DeepBeliefNetwork` (D, `--hidden`, `--hidden-2`), trained greedily.
+
+    Each RBM is trained `--epochs` epochs by `DeepBeliefNetwork.fit` with
+    the RBM flags (CD-k or PCD-k, `--centering`, SGD with `--learning-rate`
+    and `--momentum`), the second on the first layer's states
+    (`--propagate`). `TrainingPlan.fit` runs it with a backup after each RBM
+    (`--resume` restarts from the last one). On one device only: each RBM is
+    compiled by the DBN's `fit`, outside any strategy's scope.
+    """
+    from keras_genmodels.rbm import DeepBeliefNetwork, plots
+    from keras_genmodels.runner import TrainingPlan
+    from keras_genmodels.training import StageBackup
+
+    epochs, batch_size = _check_training_flags(args)
+    hidden_1, hidden_2 = _binary_deep_sizes(args)
+    v.check_choice("--propagate", args.propagate, ("probabilities", "samples"))
+    if strategy.num_replicas_in_sync != 1 or args.strategy != "none":
+        raise ValueError(
+            "--architecture dbn trains on one device: expected --strategy none. "
+            f"Received: --strategy {args.strategy}"
+        )
+    if args.final_learning_rate is not None:
+        raise ValueError(
+            "--architecture dbn trains each RBM with a constant learning rate: expected no "
+            f"--final-learning-rate. Received: --final-learning-rate {args.final_learning_rate}"
+        )
+    x = _load(args.dataset, "train", args.local_dir, args.limit)
+    model = DeepBeliefNetwork(
+        [x.shape[1], hidden_1, hidden_2], k=args.k, persistent=args.persistent, n_chains=args.n_chains,
+        weight_decay=args.weight_decay, centering=args.centering, seed=args.seed,
+    )
+    held_out = _load(args.dataset, "test", args.local_dir, args.validation_size) if args.validation_size else None
+
+    def fit(model, callbacks, backup_dir, verbose):
+        metadata = StageBackup(backup_dir).read_metadata()
+        done = 0 if metadata is None else metadata["stages"]
+        histories = model.fit(
+            x, epochs=epochs, batch_size=batch_size, learning_rate=args.learning_rate, momentum=args.momentum,
+            verbose=verbose, propagate=args.propagate, validation_data=held_out,
+            steps_per_execution=args.steps_per_execution, jit_compile="auto" if args.jit is None else args.jit,
+            callbacks=callbacks, backup_dir=backup_dir,
+        )
+        history = {}
+        for layer, rbm in enumerate(model.rbms):
+            for key, values in histories[rbm.name].history.items():
+                history[f"{key} (RBM {layer + 1})"] = [float(value) for value in values]
+        return history, done * epochs
+
+    def finish(model, out, record):
+        if args.ais:
+            x_test = _load(args.dataset, "test", args.local_dir)
+            bound, info = deep_likelihood_bound(model, x_test, seed=args.seed, verbose=args.verbose)
+            record["test_log_likelihood_bound"] = bound.mean
+            record["test_log_likelihood_bound_stderr"] = bound.stderr
+            record["log_z"] = bound.log_z
+            record["log_z_method"] = info["method"]
+            record["log_z_std"] = info["log_z_std"]
+        plots.plot_layer_filters(model, os.path.join(out, "layer_filters.png"))
+        plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
+
+    def summary(record):
+        if "test_log_likelihood_bound" not in record:
+            return "the test log-likelihood bound: keras-genmodels evaluate MODEL"
+        return (f"test log-likelihood >= {record['test_log_likelihood_bound']:.2f} "
+                f"± {record['test_log_likelihood_bound_stderr']:.2f} nats per image "
+                f"(Salakhutdinov & Murray's bound, top log Z {record['log_z_method']})")
+
+    units = {"free_energy": "mean F(v) (nats per image)", "reconstruction_error": "squared error per visible unit"}
+    return TrainingPlan(
+        model=model, data=x, epochs=2 * epochs, examples=x.shape[0], finish=finish, summary=summary, fit=fit,
+        units={f"{key} (RBM {layer})": unit for key, unit in units.items() for layer in (1, 2)},
     )
 
 

@@ -81,6 +81,7 @@ from keras_genmodels.rbm.deep_belief_bound import (  # noqa: F401  (public here 
 )
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
 from keras_genmodels.rbm.wake_sleep import UpDown
+from keras_genmodels.training import StageBackup
 from keras_genmodels.sampling.backend import bernoulli
 
 # RBM i is seeded with seed + RBM_SEED_STRIDE * (i + 1) (the DBN uses seed and seed + 1).
@@ -105,6 +106,15 @@ def check_layer_sizes(layer_sizes):
             f"(the visible units, then each hidden layer's). Received: layer_sizes={layer_sizes!r}"
         )
     return [check_positive_int(f"layer_sizes[{i}]", n, max_value=MAX_WEIGHTS) for i, n in enumerate(layer_sizes)]
+
+
+def _history(rbm, logs):
+    """A `keras.callbacks.History` of `rbm` holding `{metric: [value per epoch]}`."""
+    history = keras.callbacks.History()
+    history.history = {key: list(values) for key, values in logs.items()}
+    history.epoch = list(range(max((len(v) for v in logs.values()), default=0)))
+    history.set_model(rbm)
+    return history
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
@@ -421,6 +431,7 @@ class DeepBeliefNetwork(DeepBeliefBound, UpDown, GenerativeModel):
         jit_compile="auto",
         callbacks=None,
         initialize="transpose",
+        backup_dir=None,
     ):
         """Greedy layer-wise training: each RBM fitted in turn to the data propagated up.
 
@@ -471,6 +482,11 @@ class DeepBeliefNetwork(DeepBeliefBound, UpDown, GenerativeModel):
             callbacks: Keras callbacks given to every RBM's `fit`. Defaults to `None`.
             initialize: `"transpose"` or `"random"`, how an untrained RBM
                 starts, see above. Defaults to `"transpose"`.
+            backup_dir: folder where the stack is backed up, atomically, each
+                time an RBM is trained (`training.StageBackup`), or `None`.
+                A `fit` with a backup there starts from it and trains the
+                RBMs after it only: a killed run loses at most the RBM in
+                progress. Defaults to `None`.
 
         Returns:
             `{rbm.name: keras.callbacks.History}`, one per layer, bottom first.
@@ -491,6 +507,8 @@ class DeepBeliefNetwork(DeepBeliefBound, UpDown, GenerativeModel):
             validation_data = self.check_visible("validation_data", validation_data)
         self.untied.assign(0.0)
         fit_args = {"batch_size": batch_size, "verbose": verbose, "callbacks": callbacks}
+        backup = None if backup_dir is None else StageBackup(backup_dir)
+        done, saved = (0, {}) if backup is None else backup.restore(self)
         histories = {}
         for layer, rbm in enumerate(self.rbms):
             rbm.compile(
@@ -499,40 +517,50 @@ class DeepBeliefNetwork(DeepBeliefBound, UpDown, GenerativeModel):
                 jit_compile=jit_compile,
             )
             fresh = float(ops.convert_to_numpy(rbm.data_count)) == 0
+            if layer < done:  # trained before the restart
+                if rbm.name in saved:
+                    histories[rbm.name] = _history(rbm, saved[rbm.name])
+                continue
             if epochs[layer] == 0:
                 continue
-            if layer == 0:
-                if fresh:
-                    rbm.initialize_visible_bias(x)
-                histories[rbm.name] = rbm.fit(x, epochs=epochs[0], validation_data=validation_data, **fit_args)
-                continue
-            probabilities = val = None
-            if propagate == "probabilities":
-                probabilities = self.propagate_up(x, layers=layer)[-1]
-            if validation_data is not None:
-                val_p = self.propagate_up(validation_data, layers=layer)[-1] if propagate == "probabilities" else None
-                val = self._layer_data(validation_data, val_p, layer, propagate)
-            history = keras.callbacks.History()
-            history.epoch = []
-            below = self.rbms[layer - 1]
-            transpose = fresh and initialize == "transpose" and (rbm.n_visible, rbm.n_hidden) == (
-                below.n_hidden,
-                below.n_visible,
+            histories[rbm.name] = self._fit_layer(
+                layer, x, validation_data, epochs[layer], propagate, initialize, fresh, fit_args
             )
-            if transpose:
-                self.initialize_as_transpose(layer)
-            for epoch in range(epochs[layer]):
-                data = self._layer_data(x, probabilities, layer, propagate)
-                if fresh and epoch == 0 and not transpose:
-                    rbm.initialize_visible_bias(data)
-                one = rbm.fit(data, epochs=epoch + 1, initial_epoch=epoch, validation_data=val, **fit_args)
-                history.epoch.extend(one.epoch)
-                for key, values in one.history.items():
-                    history.history.setdefault(key, []).extend(values)
-                history.params = dict(one.params, epochs=epochs[layer])
-            history.set_model(rbm)
-            histories[rbm.name] = history
+            if backup is not None:
+                backup.commit(self, layer + 1, {name: h.history for name, h in histories.items()})
         return histories
+
+    def _fit_layer(self, layer, x, validation_data, epochs, propagate, initialize, fresh, fit_args):
+        """Fit RBM `layer` (compiled) as `fit` says; returns its `keras.callbacks.History`."""
+        rbm = self.rbms[layer]
+        if layer == 0:
+            if fresh:
+                rbm.initialize_visible_bias(x)
+            return rbm.fit(x, epochs=epochs, validation_data=validation_data, **fit_args)
+        probabilities = val = None
+        if propagate == "probabilities":
+            probabilities = self.propagate_up(x, layers=layer)[-1]
+        if validation_data is not None:
+            val_p = self.propagate_up(validation_data, layers=layer)[-1] if propagate == "probabilities" else None
+            val = self._layer_data(validation_data, val_p, layer, propagate)
+        below = self.rbms[layer - 1]
+        transpose = fresh and initialize == "transpose" and (rbm.n_visible, rbm.n_hidden) == (
+            below.n_hidden,
+            below.n_visible,
+        )
+        if transpose:
+            self.initialize_as_transpose(layer)
+        history = _history(rbm, {})
+        for epoch in range(epochs):
+            data = self._layer_data(x, probabilities, layer, propagate)
+            if fresh and epoch == 0 and not transpose:
+                rbm.initialize_visible_bias(data)
+            one = rbm.fit(data, epochs=epoch + 1, initial_epoch=epoch, validation_data=val, **fit_args)
+            history.epoch.extend(one.epoch)
+            for key, values in one.history.items():
+                history.history.setdefault(key, []).extend(values)
+            history.params = dict(one.params, epochs=epochs)
+        return history
 
     def initialize_as_transpose(self, layer):
         """Start RBM `layer` as the transpose of RBM `layer - 1`: W^T, visible bias c, hidden bias b.

@@ -418,3 +418,37 @@ def test_exact_bound_refuses_too_many_hidden_units():
     dbn = DeepBeliefNetwork([4, 21, 2])
     with pytest.raises(ValueError, match=r"expected m <= 20. Received m=21"):
         dbn.log_likelihood_bound(np.zeros((2, 4), "float32"), method="exact")
+
+
+class _KillInLayer(keras.callbacks.Callback):
+    def __init__(self, layer_visible):
+        super().__init__()
+        self.layer_visible = layer_visible
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.model.n_visible == self.layer_visible:
+            raise KeyboardInterrupt("killed")
+
+
+def test_fit_with_a_backup_resumes_after_the_last_finished_rbm_as_if_uninterrupted(tmp_path):
+    """`fit(backup_dir=...)` backs the stack up after each RBM; a fit killed in
+    RBM 2 and started again trains RBM 2 only, and ends with the uninterrupted
+    run's weights (the stack's and the RBMs' random states are in the backup)."""
+    x, _ = _toy_data(n=120)
+    fit = dict(epochs=[2, 3], batch_size=20, learning_rate=0.05, verbose=0, jit_compile=False)
+    reference = DeepBeliefNetwork([8, 6, 4], n_chains=20, seed=3)
+    reference.fit(x, **fit)
+
+    killed = DeepBeliefNetwork([8, 6, 4], n_chains=20, seed=3)
+    with pytest.raises(KeyboardInterrupt):
+        killed.fit(x, backup_dir=tmp_path, callbacks=[_KillInLayer(6)], **fit)
+    metadata = json.loads((tmp_path / "training_metadata.json").read_text())
+    assert metadata["kind"] == "stages" and metadata["stages"] == 1
+    assert [p.name for p in tmp_path.glob("*.weights.h5")] == [metadata["weights"]]
+
+    resumed = DeepBeliefNetwork([8, 6, 4], n_chains=20, seed=99)  # its own weights are replaced
+    histories = resumed.fit(x, backup_dir=tmp_path, **fit)
+    assert [len(h.history["free_energy"]) for h in histories.values()] == [2, 3]
+    for a, b in zip(reference.weights, resumed.weights):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6, err_msg=a.path)
+    assert json.loads((tmp_path / "training_metadata.json").read_text())["stages"] == 2

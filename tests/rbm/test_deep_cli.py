@@ -181,11 +181,96 @@ def test_sample_hook_returns_the_models_samples(dbn_file):
     np.testing.assert_array_equal(result.values, dbn.sample(5, seed=2, steps=7))
 
 
+# ---------------------------------------------------------------------------
+# train rbm --architecture dbn
+
+
+def _dbn_argv(out, local_dir, *extra):
+    return [
+        "train", "rbm", "--architecture", "dbn", "--dataset", "fashion_mnist", "--epochs", "2",
+        "--limit", "200", "--hidden", "10", "--hidden-2", "6", "--n-chains", "20", "--batch-size", "50",
+        "--persistent", "--validation-size", "100", "--local-dir", str(local_dir), "--out", str(out),
+        "--verbose", "0", *extra,
+    ]
+
+
+def test_train_dbn_greedily_writes_model_history_bound_and_pictures(tmp_path, fashion_mnist_dir, capsys):
+    out = tmp_path / "dbn"
+    assert main(_dbn_argv(out, fashion_mnist_dir, "--ais")) == 0
+    assert "Salakhutdinov & Murray's bound, top log Z exact" in capsys.readouterr().out
+    for name in ["layer_filters.png", "samples.png", "training_curves.png"]:
+        assert (out / name).read_bytes()[:8] == PNG, name
+    assert not (out / "backup").exists()  # removed once the model is saved
+    record = json.loads((out / "history.json").read_text())
+    assert record["args"]["architecture"] == "dbn" and record["resumed_from_epoch"] == 0
+    for layer in (1, 2):  # each RBM's own epochs, held-out metrics too
+        for key in ["free_energy", "val_free_energy", "reconstruction_error"]:
+            assert len(record["history"][f"{key} (RBM {layer})"]) == 2, (key, layer)
+    model = load_model(out / "model.keras", safe_mode=True)
+    assert isinstance(model, DeepBeliefNetwork) and model.layer_sizes == [784, 10, 6]
+    assert all(rbm.persistent and float(rbm.data_count.numpy()) > 0 for rbm in model.rbms)
+    # --ais: the Monte Carlo bound on the 10,000 test images, top log Z exact (6 <= 20 units).
+    assert record["log_z_method"] == "exact"
+    assert -784 * np.log(2) - 50 < record["test_log_likelihood_bound"] < 0
+    bound = model.log_likelihood_bound(
+        _test_images(fashion_mnist_dir, None), log_z=record["log_z"], n_samples=100, seed=1
+    )
+    assert abs(bound.mean - record["test_log_likelihood_bound"]) < 4 * record["test_log_likelihood_bound_stderr"]
+
+
+class _StopInLayer(keras.callbacks.Callback):
+    """Kill the greedy training in the second RBM's first epoch."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.model.n_visible != 784:
+            raise KeyboardInterrupt("killed in RBM 2")
+
+
+def test_train_dbn_resumes_after_the_last_finished_rbm(tmp_path, fashion_mnist_dir, monkeypatch, capsys):
+    """A run killed in RBM 2 leaves the stack backed up after RBM 1; `--resume` trains RBM 2 only."""
+    from keras_genmodels import training
+
+    out = tmp_path / "dbn"
+    original = training.training_callbacks
+
+    def with_kill(*args, **kwargs):
+        callbacks, backup = original(*args, **kwargs)
+        return [_StopInLayer(), *callbacks], backup
+
+    monkeypatch.setattr(training, "training_callbacks", with_kill)
+    with pytest.raises(KeyboardInterrupt):
+        main(_dbn_argv(out, fashion_mnist_dir))
+    monkeypatch.setattr(training, "training_callbacks", original)
+    backup = training.StageBackup(out / "backup").read_metadata()
+    assert backup["stages"] == 1 and not (out / "model.keras").exists()
+    saved = DeepBeliefNetwork([784, 10, 6], n_chains=20, persistent=True)
+    saved.load_weights(out / "backup" / backup["weights"])
+    (first,) = backup["histories"]
+    assert main(_dbn_argv(out, fashion_mnist_dir, "--resume")) == 0
+    assert "resumed after epoch 2" in capsys.readouterr().out
+    record = json.loads((out / "history.json").read_text())
+    assert record["resumed_from_epoch"] == 2
+    assert record["history"]["free_energy (RBM 1)"] == backup["histories"][first]["free_energy"]
+    assert len(record["history"]["free_energy (RBM 2)"]) == 2
+    model = load_model(out / "model.keras", safe_mode=True)
+    np.testing.assert_array_equal(model.rbms[0].kernel.numpy(), saved.rbms[0].kernel.numpy())
+    assert not np.array_equal(model.rbms[1].kernel.numpy(), saved.rbms[1].kernel.numpy())
+    # A backup of a training by epochs is refused, with a clear error.
+    (out / "backup").mkdir()
+    (out / "backup" / "training_metadata.json").write_text(json.dumps({"epoch": 1, "weights": "x.weights.h5"}))
+    with pytest.raises(ValueError, match="training by stages. Received one of a training by epochs"):
+        DeepBeliefNetwork([784, 10, 6]).fit(_binary(50, 784, 0), epochs=1, backup_dir=out / "backup", verbose=0)
+
+
 def test_bad_flags_give_a_clear_error(tmp_path, capsys):
     assert main(["train", "rbm", "--architecture", "dbm", "--visible", "gaussian", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--architecture dbm has binary visible units: expected --visible bernoulli" in err
-    assert main(["train", "rbm", "--architecture", "dbn", "--out", str(tmp_path)]) == 2
+    assert main(["train", "rbm", "--architecture", "dbn", "--visible", "gaussian", "--out", str(tmp_path)]) == 2
+    assert "--architecture dbn has binary visible units: expected --visible bernoulli" in capsys.readouterr().err
+    assert main(["train", "rbm", "--architecture", "dbn", "--final-learning-rate", "0", "--out", str(tmp_path)]) == 2
+    assert "expected no --final-learning-rate" in capsys.readouterr().err
+    assert main(["train", "rbm", "--architecture", "dbx", "--out", str(tmp_path)]) == 2
     assert "--architecture" in capsys.readouterr().err
     assert main(["train", "rbm", "--architecture", "dbm", "--hidden-2", "0", "--out", str(tmp_path)]) == 2
     assert "argument --hidden-2: must be a positive int" in capsys.readouterr().err

@@ -233,7 +233,7 @@ def test_epoch_stream_resumed_after_k_passes_is_the_uninterrupted_stream():
     assert steps == 3
     full = passes(stream, steps, 4)
     assert full[0] != full[1]  # a new order and new noise each pass
-    assert sorted(sum((b[0] for b in full[2]), [])) == list(range(10))
+    assert sorted(i for batch in full[2] for i in batch[0]) == list(range(10))
     for k in (1, 2):
         resumed, _ = training.epoch_stream(pipeline(), start_epoch=k)
         assert passes(resumed, steps, 4 - k) == full[k:]

@@ -304,24 +304,11 @@ def dbm_training(args, strategy):
         held_out = _load(args.dataset, "test", args.local_dir, args.validation_size)
 
     def finish(model, out, record):
-        if args.ais:
-            x_test = _load(args.dataset, "test", args.local_dir)
-            bound, info = deep_likelihood_bound(model, x_test, seed=args.seed, verbose=args.verbose)
-            record["test_log_likelihood_bound"] = bound.mean
-            record["test_log_likelihood_bound_stderr"] = bound.stderr
-            record["log_z"] = bound.log_z
-            record["log_z_method"] = info["method"]
-            record["log_z_std"] = info["log_z_std"]
+        _finish_deep(model, out, record, args)
         plots.plot_filters(model, os.path.join(out, "filters.png"))
-        plots.plot_layer_filters(model, os.path.join(out, "layer_filters.png"))
-        plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
 
     def summary(record):
-        if "test_log_likelihood_bound" not in record:
-            return "the test log-likelihood bound: keras-genmodels evaluate MODEL"
-        return (f"test log-likelihood >= {record['test_log_likelihood_bound']:.2f} "
-                f"± {record['test_log_likelihood_bound_stderr']:.2f} nats per image "
-                f"(mean-field bound, log Z {record['log_z_method']})")
+        return _deep_summary(record, "mean-field bound, log Z")
 
     return TrainingPlan(
         model=model, data=x, epochs=epochs, examples=x.shape[0], finish=finish, record=record,
@@ -353,7 +340,7 @@ def dbn_training(args, strategy):
     (`--resume` restarts from the last one). On one device only: each RBM is
     compiled by the DBN's `fit`, outside any strategy's scope.
     """
-    from keras_genmodels.rbm import DeepBeliefNetwork, plots
+    from keras_genmodels.rbm import DeepBeliefNetwork
     from keras_genmodels.runner import TrainingPlan
     from keras_genmodels.training import StageBackup
 
@@ -393,29 +380,40 @@ def dbn_training(args, strategy):
         return history, done * epochs
 
     def finish(model, out, record):
-        if args.ais:
-            x_test = _load(args.dataset, "test", args.local_dir)
-            bound, info = deep_likelihood_bound(model, x_test, seed=args.seed, verbose=args.verbose)
-            record["test_log_likelihood_bound"] = bound.mean
-            record["test_log_likelihood_bound_stderr"] = bound.stderr
-            record["log_z"] = bound.log_z
-            record["log_z_method"] = info["method"]
-            record["log_z_std"] = info["log_z_std"]
-        plots.plot_layer_filters(model, os.path.join(out, "layer_filters.png"))
-        plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
+        _finish_deep(model, out, record, args)
 
     def summary(record):
-        if "test_log_likelihood_bound" not in record:
-            return "the test log-likelihood bound: keras-genmodels evaluate MODEL"
-        return (f"test log-likelihood >= {record['test_log_likelihood_bound']:.2f} "
-                f"± {record['test_log_likelihood_bound_stderr']:.2f} nats per image "
-                f"(Salakhutdinov & Murray's bound, top log Z {record['log_z_method']})")
+        return _deep_summary(record, "Salakhutdinov & Murray's bound, top log Z")
 
     units = {"free_energy": "mean F(v) (nats per image)", "reconstruction_error": "squared error per visible unit"}
     return TrainingPlan(
         model=model, data=x, epochs=2 * epochs, examples=x.shape[0], finish=finish, summary=summary, fit=fit,
         units={f"{key} (RBM {layer})": unit for key, unit in units.items() for layer in (1, 2)},
     )
+
+
+def _finish_deep(model, out, record, args):
+    """A deep model's `finish`: with `--ais` its test bound into `record`; per-layer filters and samples."""
+    from keras_genmodels.rbm import plots
+
+    if args.ais:
+        x_test = _load(args.dataset, "test", args.local_dir)
+        bound, info = deep_likelihood_bound(model, x_test, seed=args.seed, verbose=args.verbose)
+        record["test_log_likelihood_bound"] = bound.mean
+        record["test_log_likelihood_bound_stderr"] = bound.stderr
+        record["log_z"] = bound.log_z
+        record["log_z_method"] = info["method"]
+        record["log_z_std"] = info["log_z_std"]
+    plots.plot_layer_filters(model, os.path.join(out, "layer_filters.png"))
+    plots.plot_samples(model, os.path.join(out, "samples.png"), seed=args.seed)
+
+
+def _deep_summary(record, which):
+    if "test_log_likelihood_bound" not in record:
+        return "the test log-likelihood bound: keras-genmodels evaluate MODEL"
+    return (f"test log-likelihood >= {record['test_log_likelihood_bound']:.2f} "
+            f"± {record['test_log_likelihood_bound_stderr']:.2f} nats per image "
+            f"({which} {record['log_z_method']})")
 
 
 def deep_log_z_method(model, method="auto", rbm=None):

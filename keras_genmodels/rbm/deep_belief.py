@@ -81,8 +81,8 @@ from keras_genmodels.rbm.deep_belief_bound import (  # noqa: F401  (public here 
 )
 from keras_genmodels.rbm.rbm_base import MAX_WEIGHTS
 from keras_genmodels.rbm.wake_sleep import UpDown
-from keras_genmodels.training import StageBackup
 from keras_genmodels.sampling.backend import bernoulli
+from keras_genmodels.training import StageBackup
 
 # RBM i is seeded with seed + RBM_SEED_STRIDE * (i + 1) (the DBN uses seed and seed + 1).
 RBM_SEED_STRIDE = 1000

@@ -435,7 +435,7 @@ def test_fit_with_a_backup_resumes_after_the_last_finished_rbm_as_if_uninterrupt
     RBM 2 and started again trains RBM 2 only, and ends with the uninterrupted
     run's weights (the stack's and the RBMs' random states are in the backup)."""
     x, _ = _toy_data(n=120)
-    fit = dict(epochs=[2, 3], batch_size=20, learning_rate=0.05, verbose=0, jit_compile=False)
+    fit = {"epochs": [2, 3], "batch_size": 20, "learning_rate": 0.05, "verbose": 0, "jit_compile": False}
     reference = DeepBeliefNetwork([8, 6, 4], n_chains=20, seed=3)
     reference.fit(x, **fit)
 

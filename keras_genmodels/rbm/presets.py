@@ -61,7 +61,8 @@ RECIPES["dbm_fashion_mnist"] = {
     "architecture": "dbm",
     "description": (
         "Deep Boltzmann machine 784-500-500 started as the rbm_fashion_mnist_500 preset with a weakly "
-        "coupled second hidden layer (centred), trained by PCD-1 with mean field on binarised Fashion-MNIST"
+        "coupled second hidden layer (centred), trained by PCD-5 (500 chains) with mean field on binarised "
+        "Fashion-MNIST"
     ),
     "data": dict(_DEEP_DATA),
     "base": "rbm_fashion_mnist_500",
@@ -205,6 +206,7 @@ def _train_deep(r, local_dir, verbose):
     history = {}
     if r["architecture"] == "dbn":
         model, seconds = _greedy_stack(r["model"], train, x_train, verbose)
+        model = pt.strip_optimizer(model)  # its RBMs' momenta (2.6 MB)
     else:
         from keras_genmodels.presets import load_pretrained
 

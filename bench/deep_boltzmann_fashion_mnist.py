@@ -29,6 +29,15 @@ the new layers' weights, the chains and the data's draws).
   bound before, after the first epoch and at the end. The preset's own
   PCD settings (100 chains, 1 sweep, 0.001) lose likelihood from the first
   epoch (docs/deep_boltzmann.md).
+- dbn_transpose_top: the preset RBM as the first layer and a 784-unit top
+  started as its transpose (the stack is then the RBM: same p(v)), the top
+  trained for `--epochs` (4) with the DBM's negative phase (`--chains` 500,
+  `--gibbs-steps` 5, SGD `--learning-rate` 0.0001): Hinton et al.'s greedy
+  step, where training the top can only raise the bound as far as it is a
+  maximum-likelihood fit. log Z_top by AIS on the top's transposed view
+  (784 visible units, base rates from the images, as the preset's AIS:
+  checked at the start, where it must equal the preset's log Z); AIS on the
+  top itself (base rates from its biases) is reported beside it.
 - rbm_control: the preset RBM itself continued for `--epochs` epochs with
   dbm_on_preset's negative phase (k = `--gibbs-steps`, `--chains` chains,
   `--learning-rate`): what the DBM's second layer adds is the difference.
@@ -77,6 +86,45 @@ def dbn_on_preset(x, xt, args):
     return dbn, out
 
 
+def transposed_view(rbm):
+    """A `BernoulliRBM` with the units of `rbm` swapped (W^T, biases swapped): the same Z."""
+    view = BernoulliRBM(rbm.n_hidden, rbm.n_visible)
+    view.kernel.assign(np.asarray(rbm.kernel).T)
+    view.visible_bias.assign(np.asarray(rbm.hidden_bias))
+    view.hidden_bias.assign(np.asarray(rbm.visible_bias))
+    return view
+
+
+def top_log_z(dbn, x, args, tag, out):
+    """log Z of the DBN's top RBM by AIS on its transposed view (base rates from the images `x`,
+    as the preset's AIS) and, for comparison, on the RBM itself (base rates from its visible biases)."""
+    top = dbn.rbms[-1]
+    ais = transposed_view(top).log_partition_ais(data=x, seed=args.seed)
+    direct = top.log_partition_ais(seed=args.seed)
+    out.update({f"{tag}_log_z_top": ais.log_z, f"{tag}_log_z_top_std": ais.std,
+                f"{tag}_log_z_top_direct": direct.log_z, f"{tag}_log_z_top_direct_std": direct.std})
+    return ais
+
+
+def dbn_transpose_top(x, xt, args):
+    rbm = load_pretrained("rbm_fashion_mnist_500")
+    top = DeepBeliefNetwork([500, 784], seed=args.seed + 7, **STACK).rbms[0]
+    dbn = DeepBeliefNetwork.from_rbms([rbm, top], seed=args.seed, k=args.gibbs_steps, n_chains=args.chains)
+    dbn.initialize_as_transpose(1)
+    out = {"preset_log_z": rbm.log_partition_ais(data=x, seed=args.seed).log_z}
+    ais = top_log_z(dbn, x, args, "initial", out)  # = the preset's log Z: the stack is the RBM
+    out.update(bound_figures("initial", dbn.log_likelihood_bound(xt, log_z=ais, n_samples=20, seed=args.seed)))
+    start = time.perf_counter()
+    dbn.fit(x, epochs=[0, args.epochs], batch_size=FIT["batch_size"], learning_rate=args.learning_rate,
+            momentum=FIT["momentum"], verbose=2)
+    out["train_seconds"] = time.perf_counter() - start
+    ais = top_log_z(dbn, x, args, "final", out)
+    out.update(bound_figures("dbn", dbn.log_likelihood_bound(xt, log_z=ais, n_samples=20, seed=args.seed)))
+    out["dbn_bound_direct_ais"] = dbn.log_likelihood_bound(
+        xt, log_z=out["final_log_z_top_direct"], n_samples=20, seed=args.seed).mean
+    return dbn, out
+
+
 def dbm_on_preset(x, xt, args):
     rbm = load_pretrained("rbm_fashion_mnist_500")
     dbm = DeepBoltzmannMachine.from_rbm(rbm, 500, n_chains=args.chains, gibbs_steps=args.gibbs_steps,
@@ -111,7 +159,9 @@ def rbm_control(x, xt, args):
     return rbm, out
 
 
-VARIANTS = {"dbn_greedy": dbn_greedy, "rbm_control": rbm_control, "dbn_on_preset": dbn_on_preset, "dbm_on_preset": dbm_on_preset}
+VARIANTS = {"dbn_greedy": dbn_greedy, "rbm_control": rbm_control, "dbn_on_preset": dbn_on_preset,
+            "dbm_on_preset": dbm_on_preset, "dbn_transpose_top": dbn_transpose_top}
+TUNED = ("dbm_on_preset", "rbm_control", "dbn_transpose_top")  # --learning-rate, --chains, --gibbs-steps
 
 
 def main(argv=None):
@@ -126,7 +176,7 @@ def main(argv=None):
     p.add_argument("--local-dir", default=None, help="folder of the Fashion-MNIST IDX files (offline)")
     args = p.parse_args(argv)
     if args.epochs is None:
-        args.epochs = 4 if args.variant in ("dbm_on_preset", "rbm_control") else 30
+        args.epochs = 4 if args.variant in TUNED else 30
     common = {"binarize": "fixed", "flatten": True, "local_dir": args.local_dir}
     x = datasets.load_unit_images("fashion_mnist", "train", **common)
     xt = datasets.load_unit_images("fashion_mnist", "test", **common)
@@ -134,7 +184,7 @@ def main(argv=None):
     start = time.perf_counter()
     model, out = VARIANTS[args.variant](x, xt, args)
     settings = {"learning_rate": args.learning_rate, "chains": args.chains, "gibbs_steps": args.gibbs_steps} \
-        if args.variant in ("dbm_on_preset", "rbm_control") else {}
+        if args.variant in TUNED else {}
     out = {"variant": args.variant, "epochs": args.epochs, "seed": args.seed, "date": time.strftime("%Y-%m-%d"), **settings,
            "seconds": time.perf_counter() - start, **out}
     os.makedirs(args.out, exist_ok=True)

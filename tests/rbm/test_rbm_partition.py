@@ -1,5 +1,7 @@
 """log Z by AIS against the exact sum, and held-out log-likelihoods in nats."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,23 @@ def test_softplus_difference_matches_float64(scale):
     # float32 inputs carry a relative error of ~6e-8; the result may not be closer than that.
     tolerance = 1e-6 * np.abs(d) + 1e-5 * np.abs(exact) + 1e-6 * (scale > 10)
     np.testing.assert_array_less(np.abs(got - exact), tolerance + 1e-7)
+
+
+def test_exact_log_z_compiles_once_per_model_and_follows_its_weights():
+    """The compiled chunk sum is kept with the model (no retracing on each
+    call), and it reads the model's variables: new weights give their own Z."""
+    from keras_genmodels.rbm import partition
+
+    rbm = BernoulliRBM(10, 5, seed=0)
+    first = rbm.log_partition_exact()
+    (fn,) = partition._EXACT_FUNCTIONS[rbm].values()
+    assert rbm.log_partition_exact() == first
+    rbm.kernel.assign(rbm.kernel.numpy() * 3.0)
+    rbm.visible_bias.assign(np.full(10, -0.5, "float32"))
+    (same,) = partition._EXACT_FUNCTIONS[rbm].values()
+    assert same is fn
+    w, b, c = (np.asarray(v, "float64") for v in (rbm.kernel, rbm.visible_bias, rbm.hidden_bias))
+    h = np.array(list(itertools.product([0.0, 1.0], repeat=5)))
+    expected = np.logaddexp.reduce(h @ c + np.logaddexp(0.0, b + h @ w.T).sum(axis=1))
+    np.testing.assert_allclose(rbm.log_partition_exact(), expected, rtol=1e-6)
+    assert fn.experimental_get_tracing_count() == 1

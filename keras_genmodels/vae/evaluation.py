@@ -58,9 +58,10 @@ def _count(data):
 
 def _summary(values):
     values = np.concatenate(values)
+    summed = values.astype("float64")  # a float32 mean of ~250-nat values is off by a few 1e-5
     return {
-        "mean": float(values.mean()),
-        "stderr": float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan"),
+        "mean": float(summed.mean()),
+        "stderr": float(summed.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan"),
         "n": int(len(values)),
         "per_example": values,
     }

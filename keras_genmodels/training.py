@@ -442,7 +442,15 @@ class StageBackup:
         metadata = self.read_metadata()
         if metadata is None:
             return 0, {}
-        model.load_weights(os.path.join(self.backup_dir, metadata["weights"]))
+        weights = os.path.join(self.backup_dir, metadata["weights"])
+        try:
+            model.load_weights(weights)
+        except (ValueError, OSError) as e:
+            raise ValueError(
+                f"Expected the backup {weights!r} to hold the weights of this {type(model).__name__}. "
+                f"Received weights it cannot take ({e}); a run of another model in the same folder? "
+                f"Delete the folder {self.backup_dir!r} to start afresh."
+            ) from e
         return int(metadata["stages"]), dict(metadata["histories"])
 
     def commit(self, model, stages, histories):

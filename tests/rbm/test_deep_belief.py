@@ -452,3 +452,11 @@ def test_fit_with_a_backup_resumes_after_the_last_finished_rbm_as_if_uninterrupt
     for a, b in zip(reference.weights, resumed.weights):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6, err_msg=a.path)
     assert json.loads((tmp_path / "training_metadata.json").read_text())["stages"] == 2
+
+
+def test_a_backup_of_another_stack_is_refused_with_a_clear_error(tmp_path):
+    x, _ = _toy_data(n=40)
+    fit = {"batch_size": 20, "verbose": 0, "jit_compile": False, "backup_dir": tmp_path}
+    DeepBeliefNetwork([8, 6, 4], n_chains=10).fit(x, epochs=[1, 0], **fit)
+    with pytest.raises(ValueError, match="to hold the weights of this DeepBeliefNetwork"):
+        DeepBeliefNetwork([8, 5, 4], n_chains=10).fit(x, epochs=1, **fit)
